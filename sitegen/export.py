@@ -1,0 +1,123 @@
+"""Open data: the registry as JSON (whole and per disclosure) and as CSV for spreadsheets.
+
+Keys follow the format's field order, so snapshots from two builds diff cleanly; the snapshot
+is also what ``diff`` reads back when comparing two published builds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sitegen.model import FORMAT_VERSION
+from sitegen.registry import Disclosure, Registry
+from sitegen.urls import Urls, page_url
+
+
+def dumps(data: Any) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def disclosure_record(disclosure: Disclosure, urls: Urls) -> dict[str, Any]:
+    default = urls.default
+    record: dict[str, Any] = {
+        "key": disclosure.key,
+        "provider": disclosure.provider.id,
+        "url": page_url(urls.disclosure(default, disclosure.key)),
+        "json_url": urls.api_disclosure(disclosure.key),
+        "status": _status(disclosure),
+        **disclosure.algorithm.model_dump(mode="json"),
+    }
+    return record
+
+
+def _status(disclosure: Disclosure) -> str:
+    if disclosure.ended is not None:
+        return "deleted"
+    return str(disclosure.algorithm.filing.status)
+
+
+def registry_snapshot(registry: Registry, urls: Urls) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "site": registry.site.model_dump(mode="json"),
+        "providers": [p.model_dump(mode="json") for p in registry.providers.values()],
+        "disclosures": [disclosure_record(d, urls) for d in registry.disclosures],
+    }
+
+
+CSV_COLUMNS = [
+    "key",
+    "provider",
+    "provider_name",
+    "id",
+    "name",
+    "category",
+    "role",
+    "filing_status",
+    "filing_number",
+    "filing_date",
+    "public_opinion_attributes",
+    "effective_date",
+    "last_reviewed",
+    "products",
+    "objectives",
+    "complaint_channels",
+    "url",
+]
+
+
+def _csv_rows(registry: Registry, urls: Urls) -> Iterator[list[str]]:
+    lang = registry.default_language
+
+    def text(value: dict[str, str] | None) -> str:
+        if not value:
+            return ""
+        return " / ".join(value[lang2] for lang2 in registry.languages if lang2 in value)
+
+    for d in registry.disclosures:
+        a = d.algorithm
+        yield [
+            d.key,
+            d.provider.id,
+            text(d.provider.name),
+            a.id,
+            text(a.name),
+            str(a.category),
+            str(a.role),
+            _status(d),
+            a.filing.number or "",
+            a.filing.date.isoformat() if a.filing.date else "",
+            "true" if a.public_opinion_attributes else "false",
+            a.effective_date.isoformat(),
+            a.last_reviewed.isoformat(),
+            "; ".join(text(p.name) for p in a.products),
+            "; ".join(text(o.name) for o in a.optimization_objectives),
+            "; ".join(c.target for c in a.complaint_channels),
+            page_url(urls.disclosure(lang, d.key)),
+        ]
+
+
+def _csv_safe(cell: str) -> str:
+    # Spreadsheets run cells starting with = + - @ as formulas; untrusted text must not.
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def registry_csv(registry: Registry, urls: Urls) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in _csv_rows(registry, urls):
+        writer.writerow([_csv_safe(cell) for cell in row])
+    # A BOM tells spreadsheet programs the file is UTF-8 (Chinese text is garbled otherwise).
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def api_files(registry: Registry, urls: Urls) -> Iterator[tuple[str, bytes]]:
+    yield urls.api_registry(), dumps(registry_snapshot(registry, urls))
+    yield urls.api_csv(), registry_csv(registry, urls)
+    for d in registry.disclosures:
+        yield urls.api_disclosure(d.key), dumps(disclosure_record(d, urls))

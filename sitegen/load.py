@@ -1,0 +1,383 @@
+"""Load stage: find the disclosure files and parse them safely, keeping every value's position.
+
+PyYAML's own constructors lose source positions, silently keep the last of two duplicate keys,
+expand aliases (the "billion laughs" bomb) and resolve YAML 1.1 booleans such as ``no``.  So
+this module builds plain Python values straight from the parser's event stream (libyaml's C
+parser when present), refusing anchors, aliases, duplicate keys, custom tags and deep nesting,
+and recording the line and column of every key and value under its field path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sitegen.diagnostics import Report
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+
+try:  # libyaml is an optional C extension of PyYAML; the pure-Python parser gives the same events.
+    _Parser: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Parser = yaml.SafeLoader
+
+FieldPath = tuple[str | int, ...]
+
+# YAML 1.2 core schema for plain scalars: only these become non-strings.  Everything else,
+# dates included, stays text and the models parse it, so ``no`` or ``2024-01-01`` never
+# change type behind the author's back.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+# Characters that can hide or reorder text: C0/C1 controls (except tab and newlines), the
+# bidirectional embeddings, overrides and isolates, and zero-width characters.
+_DISGUISE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+class Kind(StrEnum):
+    SITE = "site"
+    PROVIDER = "provider"
+    ALGORITHM = "algorithm"
+
+
+@dataclass
+class SourceDoc:
+    """One parsed file: plain data plus where each value and key stands in the text."""
+
+    path: str  # as shown to the user, relative to the working directory when possible
+    kind: Kind
+    provider_id: str
+    stem: str
+    data: Any
+    digest: str
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: FieldPath, key: bool = False) -> tuple[int, int]:
+        """Position of ``loc``, or of its nearest ancestor that exists in the file."""
+        table = self.key_positions if key else self.positions
+        probe = tuple(loc)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.key_positions:
+                return self.key_positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), (1, 1))
+
+
+class YamlProblem(Exception):
+    def __init__(self, line: int, col: int, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.line, self.col, self.message, self.hint = line, col, message, hint
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _scalar(event: Any) -> Any:
+    value: str = event.value
+    bad = _DISGUISE.search(value)
+    if bad:
+        line, col = _mark(event)
+        code = f"U+{ord(bad.group()):04X}"
+        name = unicodedata.name(bad.group(), "control character")
+        raise YamlProblem(
+            line,
+            col,
+            f"text contains {code} {name}",
+            "remove invisible, control and direction-override characters",
+        )
+    if event.tag not in (None, "!", _STR_TAG):
+        line, col = _mark(event)
+        raise YamlProblem(line, col, f"YAML tag {event.tag!r} is not allowed", "remove the tag")
+    if not event.implicit[0] or event.tag == _STR_TAG:
+        return value  # quoted or block scalar, or explicitly a string
+    if _NULL.match(value):
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value
+
+
+def parse_yaml(
+    text: str,
+) -> tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
+    """Parse one YAML document into plain values with positions; raise YamlProblem."""
+    positions: dict[FieldPath, tuple[int, int]] = {}
+    key_positions: dict[FieldPath, tuple[int, int]] = {}
+    # Each frame: [container, path, pending key or None]; iterative so depth cannot blow the stack.
+    stack: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    try:
+        for event in _events(text):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    line, col = _mark(event)
+                    raise YamlProblem(
+                        line, col, "more than one YAML document", "keep one document per file"
+                    )
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                line, col = _mark(event)
+                raise YamlProblem(
+                    line, col, "YAML aliases are not allowed", "write the value out in full"
+                )
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                line, col = _mark(event)
+                raise YamlProblem(
+                    line, col, "YAML anchors are not allowed", "remove the '&' anchor"
+                )
+            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                value, _path, _key = stack.pop()
+                root = _attach(stack, value, root)
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            # A key of a mapping?
+            if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
+                if not isinstance(event, yaml.ScalarEvent):
+                    line, col = _mark(event)
+                    raise YamlProblem(
+                        line, col, "a key must be plain text", "use a simple `name:` key"
+                    )
+                key = event.value
+                _scalar(event)  # same character checks as values
+                container, path, _ = stack[-1]
+                if key in container:
+                    line, col = _mark(event)
+                    first = key_positions[(*path, key)][0]
+                    raise YamlProblem(
+                        line,
+                        col,
+                        f"duplicate key {key!r}",
+                        f"it is already set at line {first}; keep one",
+                    )
+                key_positions[(*path, key)] = _mark(event)
+                stack[-1][2] = key
+                continue
+            path = _child_path(stack)
+            positions[path] = _mark(event)
+            if isinstance(event, yaml.ScalarEvent):
+                root = _attach(stack, _scalar(event), root)
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    line, col = _mark(event)
+                    raise YamlProblem(
+                        line, col, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure"
+                    )
+                container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                stack.append([container, path, None])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = "check indentation, quotes and colons" if "\t" not in text else "replace tabs"
+        raise YamlProblem(line, col, f"YAML syntax: {problem}", hint) from None
+    except yaml.YAMLError as exc:  # reader errors (non-printable characters) carry no mark
+        raise YamlProblem(1, 1, f"YAML: {exc}", "save the file as plain UTF-8 text") from None
+    return root, positions, key_positions
+
+
+def _events(text: str) -> Iterator[Any]:
+    loader = _Parser(text)
+    try:
+        while loader.check_event():
+            yield loader.get_event()
+    finally:
+        loader.dispose()
+
+
+def _child_path(stack: list[list[Any]]) -> FieldPath:
+    if not stack:
+        return ()
+    container, path, key = stack[-1]
+    if isinstance(container, dict):
+        return (*path, key)
+    return (*path, len(container))
+
+
+def _attach(stack: list[list[Any]], value: Any, root: Any) -> Any:
+    if not stack:
+        return value
+    frame = stack[-1]
+    if isinstance(frame[0], dict):
+        frame[0][frame[2]] = value
+        frame[2] = None
+    else:
+        frame[0].append(value)
+    return root
+
+
+def decode(raw: bytes) -> str:
+    """Decode strict UTF-8 without BOM, or raise YamlProblem at the offending byte."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise YamlProblem(1, 1, "file starts with a byte-order mark", "save as UTF-8 without BOM")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlProblem(1, 1, "file is UTF-16", "save the file as UTF-8")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        col = nul - (raw.rfind(b"\n", 0, nul) + 1) + 1
+        raise YamlProblem(line, col, "file contains a NUL byte", "this looks like a binary file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        guess = ""
+        try:
+            raw.decode("gb18030")
+            guess = " (it looks like GBK/GB18030)"
+        except UnicodeDecodeError:
+            pass
+        raise YamlProblem(
+            line, col, f"file is not valid UTF-8{guess}", "re-save the file with UTF-8 encoding"
+        ) from None
+
+
+def read_source(path: Path, kind: Kind, provider_id: str, report: Report) -> SourceDoc | None:
+    """Read and parse one file; problems go to ``report`` and give None."""
+    shown = display_path(path)
+    try:
+        if path.is_symlink():
+            report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
+            return None
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            report.add(
+                shown,
+                1,
+                1,
+                "",
+                f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+                "shorten the text; a disclosure should stay readable",
+            )
+            return None
+        raw = path.read_bytes()
+    except OSError as exc:
+        report.add(shown, 1, 1, "", f"cannot read file: {exc.strerror}", "check permissions")
+        return None
+    try:
+        data, positions, key_positions = parse_yaml(decode(raw))
+    except YamlProblem as exc:
+        report.add(shown, exc.line, exc.col, "", exc.message, exc.hint)
+        return None
+    if not isinstance(data, dict):
+        report.add(shown, 1, 1, "", "the file must be a mapping of `key: value` lines", "")
+        return None
+    return SourceDoc(
+        path=shown,
+        kind=kind,
+        provider_id=provider_id,
+        stem=path.stem,
+        data=data,
+        digest=hashlib.sha256(raw).hexdigest(),
+        positions=positions,
+        key_positions=key_positions,
+    )
+
+
+@dataclass
+class Sources:
+    """Everything the load stage found under the source folder."""
+
+    root: Path
+    site: SourceDoc | None
+    providers: dict[str, SourceDoc]
+    algorithms: list[SourceDoc]
+    provider_dirs: list[str]
+
+
+def discover(root: Path, report: Report) -> Sources:
+    """Walk ``root`` in sorted order so the same tree always loads the same way."""
+    if not root.is_dir():
+        report.add(display_path(root), 1, 1, "", "source folder not found", "pass --source DIR")
+        return Sources(root, None, {}, [], [])
+    site_path = root / "site.yaml"
+    site = None
+    if site_path.exists() or site_path.is_symlink():
+        site = read_source(site_path, Kind.SITE, "", report)
+    else:
+        report.add(
+            display_path(site_path), 1, 1, "", "site.yaml is missing", "create it (docs/format.md)"
+        )
+    providers: dict[str, SourceDoc] = {}
+    algorithms: list[SourceDoc] = []
+    provider_dirs: list[str] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.name == "site.yaml":
+            continue
+        if entry.is_symlink():
+            report.add(
+                display_path(entry), 1, 1, "", "symbolic links are not allowed", "commit the folder"
+            )
+            continue
+        if not entry.is_dir():
+            if entry.suffix in (".yaml", ".yml"):
+                report.add(
+                    display_path(entry),
+                    1,
+                    1,
+                    "",
+                    "disclosures belong in a provider folder",
+                    f"move it to {root.name}/<provider-id>/{entry.name}",
+                )
+            continue
+        provider_dirs.append(entry.name)
+        for item in sorted(entry.iterdir()):
+            if item.name.startswith("."):
+                continue
+            if item.suffix == ".yml":
+                report.add(
+                    display_path(item), 1, 1, "", "unexpected extension .yml", "rename to .yaml"
+                )
+                continue
+            if item.is_dir() or item.suffix != ".yaml":
+                if item.is_dir() or item.is_symlink():
+                    report.add(
+                        display_path(item),
+                        1,
+                        1,
+                        "",
+                        "unexpected entry in a provider folder",
+                        "a provider folder holds provider.yaml and <algorithm-id>.yaml files only",
+                    )
+                continue
+            if item.name == "provider.yaml":
+                doc = read_source(item, Kind.PROVIDER, entry.name, report)
+                if doc:
+                    providers[entry.name] = doc
+            else:
+                doc = read_source(item, Kind.ALGORITHM, entry.name, report)
+                if doc:
+                    algorithms.append(doc)
+    return Sources(root, site, providers, algorithms, provider_dirs)

@@ -1,0 +1,113 @@
+"""The build pipeline: load -> validate -> render -> write, with one registry flowing through.
+
+Everything is gathered and validated before anything is written; output is streamed into a
+staging folder and swapped in only when complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sitegen.diagnostics import InvalidInput, Report
+from sitegen.export import api_files
+from sitegen.load import discover
+from sitegen.registry import Registry
+from sitegen.render import Renderer
+from sitegen.theme import DEFAULT_THEME, Theme
+from sitegen.validate import validate
+from sitegen.write import SiteWriter
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'"
+)
+
+
+@dataclass
+class BuildResult:
+    registry: Registry
+    report: Report
+    out: Path
+    pages: int = 0
+    files: int = 0
+    bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self, seconds: float) -> str:
+        extra = "".join(f"; {note}" for note in self.notes)
+        return (
+            f"built {len(self.registry.disclosures)} disclosures, {self.pages} pages "
+            f"({', '.join(self.registry.languages)}), {self.files} files, "
+            f"{len(self.report.warnings)} warning(s) in {seconds:.2f}s -> {self.out}{extra}"
+        )
+
+
+def load_registry(source: Path, report: Report) -> Registry | None:
+    """Load and validate; the registry is returned even when some files had errors."""
+    sources = discover(source, report)
+    return validate(sources, report)
+
+
+def check(source: Path) -> Report:
+    report = Report()
+    load_registry(source, report)
+    return report
+
+
+def build_site(
+    source: Path,
+    out: Path,
+    base_url: str | None = None,
+    strict: bool = False,
+    theme_dir: Path = DEFAULT_THEME,
+) -> BuildResult:
+    report = Report()
+    registry = load_registry(source, report)
+    if registry is None or report.has_errors(strict=strict):
+        raise InvalidInput(report)
+    if base_url:
+        registry.site = registry.site.model_copy(
+            update={"base_url": base_url if base_url.endswith("/") else base_url + "/"}
+        )
+    theme = Theme(theme_dir)
+    renderer = Renderer(registry, theme)
+    renderer.extra_context.update({"csp": CSP, "extra_nav": []})
+    result = BuildResult(registry, report, out)
+    with SiteWriter(out) as writer:
+        html_paths: list[str] = []
+        for path, data in renderer.pages():
+            writer.write(path, data)
+            html_paths.append(path)
+        for path, data in api_files(registry, renderer.urls):
+            writer.write(path, data)
+        for path, file in theme.static_files():
+            writer.copy(path, file)
+        writer.write("sitemap.xml", sitemap(registry, html_paths))
+        writer.write("robots.txt", robots(registry))
+        result.pages = len(html_paths)
+        result.files = writer.count
+        result.bytes = writer.bytes
+    return result
+
+
+def sitemap(registry: Registry, html_paths: list[str]) -> bytes:
+    from xml.sax.saxutils import escape
+
+    from sitegen.urls import page_url
+
+    base = registry.site.base_url
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for path in sorted(html_paths):
+        if path == "404.html" or path.startswith("f/"):
+            continue
+        lines.append(f"  <url><loc>{escape(base + page_url(path))}</loc></url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def robots(registry: Registry) -> bytes:
+    return f"User-agent: *\nAllow: /\nSitemap: {registry.site.base_url}sitemap.xml\n".encode()

@@ -1,0 +1,106 @@
+"""The registry: the one object that flows from validation to every output.
+
+It holds validated models only; pages, search, feeds and exports read it and never re-read YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sitegen.diagnostics import Report
+from sitegen.model import Algorithm, Category, FilingStatus, Provider, Site
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published state of a disclosure, as read from version control."""
+
+    commit: str
+    date: date
+    effective_date: date | None
+    change_note: dict[str, str] | None
+    data: (
+        dict[str, Any] | None
+    )  # validated content as JSON-ready data; None if it no longer validates
+    raw: str  # the file's text at that commit, shown when ``data`` is None
+    problem: str = ""  # why ``data`` is None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Ending:
+    """Why a disclosure is no longer current: its file was deleted from the registry."""
+
+    commit: str
+    date: date
+    last_path: str
+
+
+@dataclass
+class Disclosure:
+    """An algorithm with its provider and where it came from."""
+
+    provider: Provider
+    algorithm: Algorithm
+    source_path: str
+    digest: str
+    versions: list[Version] = field(default_factory=list)
+    ended: Ending | None = None  # set for tombstones of deleted files
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.id}/{self.algorithm.id}"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.algorithm.filing.status is FilingStatus.WITHDRAWN
+
+    @property
+    def current(self) -> bool:
+        """Shown as a live disclosure: neither withdrawn nor deleted."""
+        return not self.withdrawn and self.ended is None
+
+
+@dataclass
+class Registry:
+    root: Path
+    site: Site
+    providers: dict[str, Provider]
+    disclosures: list[Disclosure]
+    report: Report
+    history_note: str = ""  # why history is unavailable, if it is
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.site.languages)
+
+    @property
+    def default_language(self) -> str:
+        return self.site.languages[0]
+
+    def of_provider(self, provider_id: str) -> list[Disclosure]:
+        return [d for d in self.disclosures if d.provider.id == provider_id]
+
+    def of_category(self, category: Category) -> list[Disclosure]:
+        return [d for d in self.disclosures if d.algorithm.category is category]
+
+    def filed(self) -> list[Disclosure]:
+        """Every disclosure with a filing number, in number order (the public list)."""
+        numbered = [d for d in self.disclosures if d.algorithm.filing.number]
+        return sorted(numbered, key=lambda d: d.algorithm.filing.number or "")
+
+    def newest(self, limit: int) -> list[Disclosure]:
+        ranked = sorted(
+            (d for d in self.disclosures if d.ended is None),
+            key=lambda d: (d.algorithm.effective_date, d.key),
+            reverse=True,
+        )
+        return ranked[:limit]
+
+
+def sort_disclosures(items: Iterable[Disclosure]) -> list[Disclosure]:
+    return sorted(items, key=lambda d: d.key)

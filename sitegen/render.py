@@ -1,0 +1,253 @@
+"""Render stage: the registry becomes HTML pages, one set per language.
+
+Everything a template needs is prepared here (grouping, counting, links); templates only lay
+it out.  Pages are yielded one at a time so the writer can stream them to disk.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from sitegen.model import Category, FilingStatus
+from sitegen.registry import Disclosure, Registry
+from sitegen.theme import Shown, Theme, localize
+from sitegen.urls import Urls, page_url, relative
+
+NEWEST_ON_HOME = 8
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    label: str
+    lang: str = ""
+    current: bool = False
+
+
+@dataclass
+class PageInfo:
+    """What the base template needs about the page being rendered."""
+
+    path: str
+    lang: str
+    title: str
+    languages: list[Link] = field(default_factory=list)
+    feeds: list[Link] = field(default_factory=list)
+    body_class: str = ""
+
+
+class Renderer:
+    def __init__(self, registry: Registry, theme: Theme) -> None:
+        self.registry = registry
+        self.theme = theme
+        self.urls = Urls(registry.languages)
+        self.site = registry.site
+        # Extra head links (feeds) and home-page blocks contributed by later stages.
+        self.feeds_for: Callable[[str, str], list[tuple[str, str]]] = lambda path, lang: []
+        self.extra_context: dict[str, Any] = {}
+
+    # -- context ------------------------------------------------------------------------------
+
+    def _context(
+        self,
+        path: str,
+        lang: str,
+        title: str,
+        alternates: dict[str, str] | None = None,
+        root_absolute: bool = False,
+    ) -> dict[str, Any]:
+        registry, theme, urls = self.registry, self.theme, self.urls
+        default = registry.default_language
+        base_path = urlsplit(self.site.base_url).path or "/"
+
+        def url(target: str) -> str:
+            if root_absolute:  # 404 pages are served at any depth
+                return quote(base_path + page_url(target), safe="/#?&=.-_~%")
+            return relative(path, target)
+
+        def gettext(key: str, **values: Any) -> str:
+            return theme.gettext(key, lang, **values)
+
+        def loc(value: dict[str, str] | None) -> Shown | None:
+            return localize(value, lang, default)
+
+        alternates = alternates or {other: urls.translate(path, other) for other in urls.languages}
+        languages = [
+            Link(
+                url(alternates[other]),
+                theme.gettext("lang.name", other),
+                other,
+                other == lang,
+            )
+            for other in registry.languages
+        ]
+        feeds = [Link(url(href), label) for href, label in self.feeds_for(path, lang)]
+        page = PageInfo(path, lang, title, languages, feeds)
+        return {
+            "page": page,
+            "site": self.site,
+            "site_title": loc(self.site.title),
+            "urls": urls,
+            "url": url,
+            "_": gettext,
+            "loc": loc,
+            "categories": list(Category),
+            "registry": registry,
+            **self.extra_context,
+        }
+
+    def render(
+        self,
+        template: str,
+        path: str,
+        lang: str,
+        title: str,
+        alternates: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> bytes:
+        context = self._context(path, lang, title, alternates, root_absolute=path == "404.html")
+        context.update(extra)
+        return self.theme.render(template, context).encode("utf-8")
+
+    def name(self, value: dict[str, str], lang: str) -> str:
+        shown = localize(value, lang, self.registry.default_language)
+        return shown.text if shown else ""
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def pages(self) -> Iterator[tuple[str, bytes]]:
+        for lang in self.registry.languages:
+            yield from self.language_pages(lang)
+        yield from self.permalinks()
+        default = self.registry.default_language
+        yield (
+            "404.html",
+            self.render(
+                "404.html",
+                "404.html",
+                default,
+                self.theme.gettext("notfound.title", default),
+                alternates={lang: self.urls.home(lang) for lang in self.urls.languages},
+            ),
+        )
+
+    def language_pages(self, lang: str) -> Iterator[tuple[str, bytes]]:
+        urls, registry, gettext = self.urls, self.registry, self.theme.gettext
+        yield self.home(lang)
+        about = urls.about(lang)
+        yield about, self.render("about.html", about, lang, gettext("about.title", lang))
+        yield self.filings(lang)
+        providers = urls.providers(lang)
+        yield (
+            providers,
+            self.render(
+                "providers.html",
+                providers,
+                lang,
+                gettext("providers.title", lang),
+                provider_rows=[
+                    (p, len(registry.of_provider(pid))) for pid, p in registry.providers.items()
+                ],
+            ),
+        )
+        for provider_id, provider in registry.providers.items():
+            path = urls.provider(lang, provider_id)
+            yield (
+                path,
+                self.render(
+                    "provider.html",
+                    path,
+                    lang,
+                    self.name(provider.name, lang),
+                    provider=provider,
+                    disclosures=registry.of_provider(provider_id),
+                ),
+            )
+        for category in Category:
+            path = urls.category(lang, category)
+            yield (
+                path,
+                self.render(
+                    "category.html",
+                    path,
+                    lang,
+                    gettext(f"category.{category}", lang),
+                    category=category,
+                    disclosures=registry.of_category(category),
+                ),
+            )
+        for disclosure in registry.disclosures:
+            yield self.disclosure(lang, disclosure)
+
+    def home(self, lang: str) -> tuple[str, bytes]:
+        registry = self.registry
+        path = self.urls.home(lang)
+        by_category = Counter(d.algorithm.category for d in registry.disclosures)
+        by_status = Counter(d.algorithm.filing.status for d in registry.disclosures)
+        return path, self.render(
+            "home.html",
+            path,
+            lang,
+            self.name(self.site.title, lang),
+            category_counts=[(c, by_category.get(c, 0)) for c in Category],
+            status_counts=[(s, by_status.get(s, 0)) for s in FilingStatus],
+            newest=registry.newest(NEWEST_ON_HOME),
+            total=len(registry.disclosures),
+            provider_total=len(registry.providers),
+        )
+
+    def filings(self, lang: str) -> tuple[str, bytes]:
+        path = self.urls.filings(lang)
+        pending = [d for d in self.registry.disclosures if not d.algorithm.filing.number]
+        return path, self.render(
+            "filings.html",
+            path,
+            lang,
+            self.theme.gettext("filings.title", lang),
+            filed=self.registry.filed(),
+            pending=pending,
+        )
+
+    def disclosure(self, lang: str, disclosure: Disclosure) -> tuple[str, bytes]:
+        path = self.urls.disclosure(lang, disclosure.key)
+        feedback = None
+        if self.site.feedback_url:
+            feedback = self.site.feedback_url.replace("{provider}", quote(disclosure.provider.id))
+            feedback = feedback.replace("{id}", quote(disclosure.algorithm.id))
+        return path, self.render(
+            "disclosure.html",
+            path,
+            lang,
+            self.name(disclosure.algorithm.name, lang),
+            d=disclosure,
+            a=disclosure.algorithm,
+            feedback_url=feedback,
+        )
+
+    def permalinks(self) -> Iterator[tuple[str, bytes]]:
+        """``f/<filing number>/``: the stable address a product can print beside its number."""
+        lang = self.registry.default_language
+        for disclosure in self.registry.filed():
+            number = disclosure.algorithm.filing.number or ""
+            path = self.urls.permalink(number)
+            target = self.urls.disclosure(lang, disclosure.key)
+            yield (
+                path,
+                self.render(
+                    "permalink.html",
+                    path,
+                    lang,
+                    number,
+                    alternates={
+                        other: self.urls.disclosure(other, disclosure.key)
+                        for other in self.urls.languages
+                    },
+                    d=disclosure,
+                    number=number,
+                    target=relative(path, target),
+                ),
+            )

@@ -1,0 +1,103 @@
+"""Themes are plain folders: ``templates/`` (Jinja2), ``static/`` (assets) and ``strings.yaml``.
+
+The environment autoescapes everything and uses ``StrictUndefined`` so a typo in a template fails
+the build instead of printing nothing.  Interface text belongs to the theme, so another theme can
+word the portal differently without touching the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from sitegen.diagnostics import SitegenError
+from sitegen.load import YamlProblem, parse_yaml
+from sitegen.markdown import render_markdown
+
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+
+
+class ThemeError(SitegenError):
+    code = 1
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A localized text as shown in one language, remembering when it fell back."""
+
+    text: str
+    lang: str
+    missing: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Theme:
+    def __init__(self, root: Path = DEFAULT_THEME) -> None:
+        if not (root / "templates").is_dir():
+            raise ThemeError(f"theme folder {root} has no templates/ folder")
+        self.root = root
+        self.env = Environment(
+            loader=FileSystemLoader(str(root / "templates")),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters["markdown"] = render_markdown
+        strings_file = root / "strings.yaml"
+        try:
+            strings, _, _ = parse_yaml(strings_file.read_text("utf-8"))
+        except OSError as exc:
+            raise ThemeError(f"cannot read {strings_file}: {exc.strerror}") from None
+        except YamlProblem as exc:
+            raise ThemeError(f"{strings_file}:{exc.line}:{exc.col}: {exc.message}") from None
+        self.strings: dict[str, dict[str, str]] = {str(k): v for k, v in strings.items()}
+
+    def gettext(self, key: str, lang: str, **values: Any) -> str:
+        try:
+            entry = self.strings[key]
+        except KeyError:
+            raise ThemeError(f"theme string {key!r} is not defined in strings.yaml") from None
+        text = str(entry.get(lang) or next(iter(entry.values())))
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def render(self, template: str, context: dict[str, Any]) -> str:
+        try:
+            return self.env.get_template(template).render(context)
+        except TemplateError as exc:
+            raise ThemeError(f"template {template}: {exc}") from None
+
+    def static_files(self) -> Iterator[tuple[str, Path]]:
+        """Every asset under ``static/`` as (output path, file), in a stable order."""
+        base = self.root / "static"
+        for path in sorted(base.rglob("*")):
+            if path.is_file():
+                yield "static/" + path.relative_to(base).as_posix(), path
+
+    def fingerprint(self) -> str:
+        """Changes whenever any template, string or asset changes (for caches)."""
+        digest = hashlib.sha256()
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(self.root).as_posix().encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def localize(value: dict[str, str] | None, lang: str, default: str) -> Shown | None:
+    if not value:
+        return None
+    if lang in value:
+        return Shown(value[lang], lang, False)
+    fallback = default if default in value else next(iter(value))
+    return Shown(value[fallback], fallback, True)

@@ -1,0 +1,106 @@
+"""Where every page lives, and relative links between pages.
+
+Output paths are plain POSIX paths from the site root (``en/providers/x/index.html``).  Links
+are always relative and name ``index.html`` explicitly, so the site works under any sub-path
+and when opened straight from disk.  The default language lives at the root, others under
+``<lang>/``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import quote
+
+
+class Urls:
+    def __init__(self, languages: list[str]) -> None:
+        self.languages = languages
+        self.default = languages[0]
+
+    def prefix(self, lang: str) -> str:
+        return "" if lang == self.default else f"{lang}/"
+
+    def home(self, lang: str) -> str:
+        return f"{self.prefix(lang)}index.html"
+
+    def about(self, lang: str) -> str:
+        return f"{self.prefix(lang)}about/index.html"
+
+    def search(self, lang: str) -> str:
+        return f"{self.prefix(lang)}search/index.html"
+
+    def filings(self, lang: str) -> str:
+        return f"{self.prefix(lang)}filings/index.html"
+
+    def providers(self, lang: str) -> str:
+        return f"{self.prefix(lang)}providers/index.html"
+
+    def provider(self, lang: str, provider_id: str) -> str:
+        return f"{self.prefix(lang)}providers/{provider_id}/index.html"
+
+    def category(self, lang: str, category: str) -> str:
+        return f"{self.prefix(lang)}categories/{category}/index.html"
+
+    def disclosure(self, lang: str, key: str) -> str:
+        return f"{self.prefix(lang)}algorithms/{key}/index.html"
+
+    def history(self, lang: str, key: str) -> str:
+        return f"{self.prefix(lang)}algorithms/{key}/history/index.html"
+
+    def version(self, lang: str, key: str, number: int) -> str:
+        return f"{self.prefix(lang)}algorithms/{key}/v{number}/index.html"
+
+    def changes(self, lang: str, page: int = 1) -> str:
+        suffix = "" if page == 1 else f"page/{page}/"
+        return f"{self.prefix(lang)}changes/{suffix}index.html"
+
+    def feed(self, lang: str, scope: str = "") -> str:
+        """Atom feed path; scope is "" (whole registry), a provider id, or a disclosure key."""
+        middle = f"{scope}/" if scope else ""
+        return f"{self.prefix(lang)}feeds/{middle}changes.xml"
+
+    @staticmethod
+    def permalink(number: str) -> str:
+        return f"f/{number}/index.html"
+
+    @staticmethod
+    def api_registry() -> str:
+        return "api/registry.json"
+
+    @staticmethod
+    def api_csv() -> str:
+        return "api/registry.csv"
+
+    @staticmethod
+    def api_disclosure(key: str) -> str:
+        return f"api/disclosures/{key}.json"
+
+    @staticmethod
+    def api_version(key: str, number: int) -> str:
+        return f"api/disclosures/{key}/v{number}.json"
+
+    @staticmethod
+    def static(name: str) -> str:
+        return f"static/{name}"
+
+    def translate(self, path: str, lang: str) -> str:
+        """The same page in another language (paths are identical below the prefix)."""
+        for other in self.languages[1:]:
+            if path.startswith(f"{other}/"):
+                path = path[len(other) + 1 :]
+                break
+        return self.prefix(lang) + path
+
+
+def relative(from_page: str, target: str) -> str:
+    """A percent-encoded link from one output file to another."""
+    start = posixpath.dirname(from_page) or "."
+    rel = posixpath.relpath(target, start)
+    return quote(rel, safe="/#?&=.-_~%")
+
+
+def page_url(path: str) -> str:
+    """The public URL path of an output file: ``a/index.html`` -> ``a/``."""
+    if path == "index.html":
+        return ""
+    return path[: -len("index.html")] if path.endswith("/index.html") else path
