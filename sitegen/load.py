@@ -194,8 +194,8 @@ def parse_yaml(
                     raise YamlProblem(
                         line, col, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure"
                     )
-                container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-                stack.append([container, path, None])
+                new: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                stack.append([new, path, None])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -8,8 +8,8 @@ languages and filing-number pattern arrive through the validation context.
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 

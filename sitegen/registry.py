@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ class Version:
     """One published state of a disclosure, as read from version control."""
 
     commit: str
-    date: date
-    effective_date: date | None
+    date: dt.date
+    effective_date: dt.date | None
     change_note: dict[str, str] | None
     data: (
         dict[str, Any] | None
@@ -36,7 +36,7 @@ class Ending:
     """Why a disclosure is no longer current: its file was deleted from the registry."""
 
     commit: str
-    date: date
+    date: dt.date
     last_path: str
 
 
