@@ -62,6 +62,8 @@ def _localize(value: Any, info: ValidationInfo) -> Any:
                 "unknown language '{lang}'",
                 f"use one of the site's languages: {', '.join(languages)}",
                 lang=lang,
+                at=str(lang),
+                on_key=True,
             )
         if not isinstance(text, str):
             raise _error("localized_text", "the {lang} text must be text", "quote it", lang=lang)

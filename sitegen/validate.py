@@ -133,7 +133,7 @@ def report_validation_error(
                 f"allowed keys here: {', '.join(known)}" if known else "remove it"
             )
         else:
-            line, col = doc.locate(loc)
+            line, col = doc.locate(loc, key=bool(ctx.get("on_key")))
             if kind in ("literal_error", "enum") and "expected" in ctx:
                 value = err.get("input")
                 options = [
@@ -235,7 +235,9 @@ def validate(sources: Sources, report: Report) -> Registry | None:
         disclosures.append(Disclosure(provider, algorithm, doc.path, doc.digest))
 
     for folder in sources.provider_dirs:
-        if folder not in sources.providers and folder not in missing_provider_reported:
+        if (sources.root / folder / "provider.yaml").exists():
+            continue  # present; if it failed to load, that error is already reported
+        if folder not in missing_provider_reported:
             path = sources.root / folder / "provider.yaml"
             report.add(str(path), 1, 1, "", "provider folder has no provider.yaml", "create it")
 

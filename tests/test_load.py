@@ -1,0 +1,150 @@
+"""The load stage: positions, and every kind of unsafe or malformed YAML refused with a place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sitegen.diagnostics import Report
+from sitegen.load import (
+    MAX_FILE_BYTES,
+    Kind,
+    YamlProblem,
+    decode,
+    discover,
+    parse_yaml,
+    read_source,
+)
+
+
+def test_positions_point_at_values_and_keys() -> None:
+    data, positions, keys = parse_yaml(
+        "name:\n  zh: 观看时长\n  en: Watch time\nproducts:\n  - url: https://x.example\n"
+    )
+    assert data == {
+        "name": {"zh": "观看时长", "en": "Watch time"},
+        "products": [{"url": "https://x.example"}],
+    }
+    assert positions[("name", "zh")] == (2, 7)
+    assert positions[("products", 0, "url")] == (5, 10)
+    assert keys[("products",)] == (4, 1)
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    _, positions, _ = parse_yaml("名称: {zh: 观看时长, en: Watch}\n")
+    assert positions[("名称", "en")] == (1, 20)
+
+
+def test_yaml_12_scalars_keep_text_as_text() -> None:
+    data, _, _ = parse_yaml(
+        "a: no\nb: yes\nc: on\nd: 2024-01-01\ne: true\nf: 0.25\ng: 7\nh: ~\ni: '12'\n"
+    )
+    assert data == {
+        "a": "no",
+        "b": "yes",
+        "c": "on",
+        "d": "2024-01-01",
+        "e": True,
+        "f": 0.25,
+        "g": 7,
+        "h": None,
+        "i": "12",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col", "message"),
+    [
+        ("a: 1\nb: 2\na: 3\n", 3, 1, "duplicate key 'a'"),
+        ("a: &x 1\nb: 2\n", 1, 4, "YAML anchors are not allowed"),
+        ("a: 1\nb: *x\n", 2, 4, "YAML aliases are not allowed"),
+        ("a: [1,\n", 2, 1, "YAML syntax"),
+        ("a: 1\n---\nb: 2\n", 2, 1, "more than one YAML document"),
+        ("a: !!python/object:os.system x\n", 1, 4, "YAML tag"),
+        ("a: !custom x\n", 1, 4, "YAML tag"),
+        ("a: 'x\u202ey'\n", 1, 4, "U+202E"),
+        ("a: 'x\u200by'\n", 1, 4, "U+200B"),
+        ('a: "x\\u0007y"\n', 1, 4, "U+0007"),
+        ("? [a, b]\n: 1\n", 1, 3, "a key must be plain text"),
+        ("x: " + "[" * 40 + "]" * 40 + "\n", 1, 35, "nested deeper"),
+    ],
+)
+def test_unsafe_yaml_is_refused_with_position(text: str, line: int, col: int, message: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml(text)
+    assert (caught.value.line, caught.value.col) == (line, col)
+    assert message in caught.value.message
+    assert caught.value.hint
+
+
+def test_duplicate_key_hint_names_the_first_line() -> None:
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml("filing:\n  status: filed\n  status: pending\n")
+    assert caught.value.line == 3
+    assert "line 2" in caught.value.hint
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
+    with pytest.raises(YamlProblem, match="anchors"):
+        parse_yaml(bomb)
+
+
+@pytest.mark.parametrize(
+    ("raw", "line", "col", "message"),
+    [
+        (b"\xef\xbb\xbfa: 1\n", 1, 1, "byte-order mark"),
+        (b"a: 1\nb: \x00\n", 2, 4, "NUL byte"),
+        ("名称: 推荐算法\n".encode("gbk"), 1, 1, "GBK"),
+        (b"a: 1\nb: caf\xe9\n", 2, 7, "not valid UTF-8"),
+        ("a: 1\n".encode("utf-16"), 1, 1, "UTF-16"),
+    ],
+)
+def test_bad_bytes_are_refused_with_position(raw: bytes, line: int, col: int, message: str) -> None:
+    with pytest.raises(YamlProblem) as caught:
+        decode(raw)
+    assert (caught.value.line, caught.value.col) == (line, col)
+    assert message in caught.value.message
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a: '" + b"x" * MAX_FILE_BYTES + b"'\n")
+    report = Report()
+    assert read_source(big, Kind.ALGORITHM, "p", report) is None
+    (only,) = list(report)
+    assert "over the 1,000,000-byte limit" in only.message
+
+
+def test_symlinks_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "disclosures"
+    (root / "acme").mkdir(parents=True)
+    (root / "site.yaml").write_text("title: x\n")
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("id: secret\n")
+    os.symlink(outside, root / "acme" / "leak.yaml")
+    os.symlink(tmp_path, root / "escape")
+    report = Report()
+    sources = discover(root, report)
+    messages = [(d.path, d.message) for d in report]
+    assert any(p.endswith("acme/leak.yaml") and "symbolic links" in m for p, m in messages)
+    assert any(p.endswith("escape") and "symbolic links" in m for p, m in messages)
+    assert sources.algorithms == []
+
+
+def test_discover_reports_stray_files(tmp_path: Path) -> None:
+    root = tmp_path / "disclosures"
+    (root / "acme" / "nested").mkdir(parents=True)
+    (root / "site.yaml").write_text("title: x\n")
+    (root / "loose.yaml").write_text("a: 1\n")
+    (root / "acme" / "algo.yml").write_text("a: 1\n")
+    report = Report()
+    discover(root, report)
+    text = "\n".join(d.format_text() for d in report)
+    assert "disclosures belong in a provider folder" in text
+    assert "rename to .yaml" in text
+    assert "unexpected entry in a provider folder" in text
