@@ -161,7 +161,7 @@ class Channel(Strict):
 
     @model_validator(mode="after")
     def _target_fits_kind(self) -> Channel:
-        target = self.target.strip()
+        target = self.target
         if self.kind == "web" and not _HTTPS.match(target):
             raise _error(
                 "https_url",
