@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def test_headings_are_in_order(sample_site: Path) -> None:
         levels = [int(h.name[1]) for h in soup(page).find_all(["h1", "h2", "h3", "h4", "h5", "h6"])]
         assert levels and levels[0] == 1, page
         assert levels.count(1) == 1, page
-        for before, after in zip(levels, levels[1:], strict=False):
+        for before, after in itertools.pairwise(levels):
             assert after <= before + 1, (page, levels)
 
 
