@@ -57,10 +57,13 @@ def _localize(value: Any, info: ValidationInfo) -> Any:
         )
     for lang, text in value.items():
         if lang not in languages:
+            hint = f"use one of the site's languages: {', '.join(languages)}"
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", str(lang)):
+                hint = "a comma inside {…} starts a new entry: put the text in quotes"
             raise _error(
                 "localized_language",
                 "unknown language '{lang}'",
-                f"use one of the site's languages: {', '.join(languages)}",
+                hint,
                 lang=lang,
                 at=str(lang),
                 on_key=True,
