@@ -6,14 +6,19 @@ staging folder and swapped in only when complete.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import api_files
 from sitegen.load import discover
+from sitegen.quality import check_quality
 from sitegen.registry import Registry
 from sitegen.render import Renderer
+from sitegen.scaffold import report_placeholders
+from sitegen.schema import schema_files
 from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.validate import validate
 from sitegen.write import SiteWriter
@@ -43,15 +48,19 @@ class BuildResult:
         )
 
 
-def load_registry(source: Path, report: Report) -> Registry | None:
+def load_registry(source: Path, report: Report, today: dt.date | None = None) -> Registry | None:
     """Load and validate; the registry is returned even when some files had errors."""
     sources = discover(source, report)
-    return validate(sources, report)
+    registry = validate(sources, report)
+    if registry is not None:
+        check_quality(registry, sources, report, today)
+    report_placeholders(sources, report)
+    return registry
 
 
-def check(source: Path) -> Report:
+def check(source: Path, today: dt.date | None = None) -> Report:
     report = Report()
-    load_registry(source, report)
+    load_registry(source, report, today)
     return report
 
 
@@ -61,7 +70,9 @@ def build_site(
     base_url: str | None = None,
     strict: bool = False,
     theme_dir: Path = DEFAULT_THEME,
+    progress: Callable[[int], None] | None = None,
 ) -> BuildResult:
+    """``progress`` is called with the number of pages written so far (for a terminal)."""
     report = Report()
     registry = load_registry(source, report)
     if registry is None or report.has_errors(strict=strict):
@@ -79,10 +90,15 @@ def build_site(
         for path, data in renderer.pages():
             writer.write(path, data)
             html_paths.append(path)
+            if progress is not None:
+                progress(len(html_paths))
         for path, data in api_files(registry, renderer.urls):
             writer.write(path, data)
         for path, file in theme.static_files():
             writer.copy(path, file)
+        languages, pattern = tuple(registry.languages), registry.site.filing_number_pattern
+        for path, data in schema_files(languages, registry.site.base_url, pattern):
+            writer.write(path, data)
         writer.write("sitemap.xml", sitemap(registry, html_paths))
         writer.write("robots.txt", robots(registry))
         result.pages = len(html_paths)

@@ -1,0 +1,240 @@
+"""Quality warnings: a disclosure can be valid and still fail the people who read it.
+
+Each rule names what it serves (an article of the Provisions on the Administration of
+Algorithmic Recommendation, or a registry rule in docs/providers.md) so authors know why it
+matters.  They are warnings: the build goes on, and ``--strict`` turns them into errors.  The
+thresholds are documented in docs/providers.md; change both together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from sitegen.diagnostics import Report, Severity
+from sitegen.load import FieldPath, SourceDoc, Sources
+from sitegen.model import Category, FilingStatus
+from sitegen.registry import Registry
+from sitegen.validate import field_path
+
+ART_8 = "Provisions Art. 8"  # regular review of the algorithm
+ART_16 = "Provisions Art. 16"  # publish principles, purpose and main mechanism
+ART_17 = "Provisions Art. 17"  # option to switch off personalization
+ART_22 = "Provisions Art. 22"  # complaint handling with a response time
+ART_24 = "Provisions Art. 24"  # filing for public-opinion attributes
+ART_26 = "Provisions Art. 26"  # de-registration when a service ends
+RULE_LANGUAGES = "Registry rule: every language"
+RULE_WEIGHTS = "Registry rule: weights are shares"
+
+# "Too short": fewer than this many letters/digits in a CJK text, or words elsewhere.
+MIN_CJK_CHARS = 10
+MIN_WORDS = 6
+CJK_LANGUAGES = ("zh", "ja", "ko")
+# "Vague": once these stock phrases are removed, too little is left to inform anyone.
+VAGUE_PHRASES = (
+    "提升用户体验",
+    "优化用户体验",
+    "改善用户体验",
+    "提升体验",
+    "优化体验",
+    "改善体验",
+    "用户体验",
+    "提高效率",
+    "提升效率",
+    "优化效果",
+    "提升效果",
+    "满足用户需求",
+    "满足需求",
+    "提供更好的服务",
+    "更好的服务",
+    "提升服务质量",
+    "提高质量",
+    "个性化推荐",
+    "智能推荐",
+    "improve the user experience",
+    "improve user experience",
+    "improve experience",
+    "better user experience",
+    "better experience",
+    "user experience",
+    "improve efficiency",
+    "increase efficiency",
+    "meet user needs",
+    "better service",
+    "improve quality",
+    "optimize results",
+    "optimise results",
+    "personalized recommendations",
+    "personalised recommendations",
+)
+_STOPWORDS = frozenset(
+    (
+        *("a", "an", "and", "the", "to", "of", "for", "in", "on", "our", "its", "it", "we"),
+        *("us", "better", "more", "improve", "improves", "optimize", "optimise", "optimizes"),
+        *("optimises", "enhance", "enhances", "provide", "provides", "users", "user's", "user"),
+    )
+)
+_CJK_FILLER = "的了和与及并为让使更好进行提升优化我们用户"
+
+
+def _in_a_year_before(today: dt.date) -> dt.date:
+    try:
+        return today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28)
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text if unicodedata.category(c)[0] in "LN")
+
+
+def informative(text: str, lang: str) -> bool:
+    """Whether ``text`` says enough to inform a reader (see docs/providers.md)."""
+    lowered = text.lower()
+    for phrase in VAGUE_PHRASES:
+        lowered = lowered.replace(phrase, " ")
+    if lang.split("-")[0] in CJK_LANGUAGES:
+        kept = "".join(c for c in _letters(lowered) if c not in _CJK_FILLER)
+        return len(_letters(text)) >= MIN_CJK_CHARS and len(kept) >= MIN_CJK_CHARS // 2
+    words = re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", lowered)
+    meaningful = [w for w in words if w not in _STOPWORDS]
+    total = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    return total >= MIN_WORDS and len(meaningful) >= MIN_WORDS // 2
+
+
+class _Checker:
+    def __init__(self, doc: SourceDoc, report: Report) -> None:
+        self.doc, self.report = doc, report
+
+    def warn(self, loc: FieldPath, message: str, hint: str, rule: str, key: bool = False) -> None:
+        line, col = self.doc.locate(loc, key=key)
+        self.report.add(
+            self.doc.path, line, col, field_path(loc), message, hint, Severity.WARNING, rule
+        )
+
+
+def _texts(value: Any, loc: FieldPath) -> Iterator[tuple[FieldPath, dict[str, str]]]:
+    """Every localized text inside a model, with its field path (models store them as maps)."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _texts(getattr(value, name), (*loc, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*loc, index))
+    elif isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        yield loc, value
+
+
+def check_translations(model: BaseModel, languages: list[str], checker: _Checker) -> None:
+    for loc, text in _texts(model, ()):
+        missing = [lang for lang in languages if lang not in text]
+        if not missing:
+            continue
+        names = ", ".join(missing)
+        checker.warn(
+            loc,
+            f"no {names} translation",
+            f"add `{missing[0]}: …` beside `{next(iter(text))}:`; readers in {names} "
+            "otherwise see the other language",
+            RULE_LANGUAGES,
+        )
+
+
+def check_algorithm(
+    doc: SourceDoc, algorithm: Any, languages: list[str], today: dt.date, report: Report
+) -> None:
+    """Every quality rule for one algorithm file."""
+    checker = _Checker(doc, report)
+    a = algorithm
+    opt_out = a.user_controls.personalization_opt_out
+    if a.category is Category.PERSONALIZED_PUSH and not opt_out.available:
+        checker.warn(
+            ("user_controls", "personalization_opt_out", "available"),
+            "a personalized-push algorithm offers no way to switch personalization off",
+            "the Provisions require an option not based on personal traits or to turn "
+            "recommendations off; offer one and say `how`",
+            ART_17,
+        )
+    if all(channel.response_days is None for channel in a.complaint_channels):
+        checker.warn(
+            ("complaint_channels",),
+            "no complaint channel gives a response time",
+            "add `response_days:` to the channels that answer in writing: the number of days "
+            "a complainant waits for an answer",
+            ART_22,
+            key=True,
+        )
+    if a.public_opinion_attributes and a.filing.status is FilingStatus.PENDING:
+        checker.warn(
+            ("filing", "status"),
+            "an algorithm with public-opinion attributes is not filed",
+            "such algorithms must be filed within ten working days of going live; "
+            "add the filing number once it is issued",
+            ART_24,
+        )
+    if a.filing.status is FilingStatus.WITHDRAWN and not a.change_note:
+        checker.warn(
+            ("filing", "status"),
+            "the filing is withdrawn but there is no change note",
+            "add `change_note:` saying why and from when the algorithm is no longer used",
+            ART_26,
+        )
+    if a.last_reviewed < _in_a_year_before(today):
+        checker.warn(
+            ("last_reviewed",),
+            f"last reviewed on {a.last_reviewed.isoformat()}, more than a year ago",
+            "check the disclosure still describes the algorithm, then update `last_reviewed`",
+            ART_8,
+        )
+    elif a.last_reviewed > today:
+        checker.warn(
+            ("last_reviewed",),
+            f"last_reviewed {a.last_reviewed.isoformat()} is in the future",
+            "write the date the review actually happened",
+            ART_8,
+        )
+    for group in ("optimization_objectives", "decision_criteria"):
+        for index, item in enumerate(getattr(a, group)):
+            vague = [lang for lang, text in item.description.items() if not informative(text, lang)]
+            if vague:
+                checker.warn(
+                    (group, index, "description"),
+                    f"description is too short or vague to inform anyone ({', '.join(vague)})",
+                    "say concretely what is measured or preferred and how it changes the "
+                    "result (see docs/providers.md, 'Too short or vague')",
+                    ART_16,
+                )
+    weights = [o.weight for o in a.optimization_objectives if o.weight is not None]
+    if sum(weights) > 1 + 1e-9:
+        checker.warn(
+            ("optimization_objectives",),
+            f"objective weights add up to {sum(weights):g}, more than 1",
+            "weights are shares of the whole; scale them so they sum to at most 1",
+            RULE_WEIGHTS,
+            key=True,
+        )
+    check_translations(algorithm, languages, checker)
+
+
+def check_quality(
+    registry: Registry, sources: Sources, report: Report, today: dt.date | None = None
+) -> None:
+    """Add quality warnings for every file that validated; ``today`` is a parameter for tests."""
+    today = today or dt.date.today()
+    languages = registry.languages
+    if sources.site is not None:
+        check_translations(registry.site, languages, _Checker(sources.site, report))
+    for provider_id, provider in registry.providers.items():
+        doc = sources.providers.get(provider_id)
+        if doc is not None:
+            check_translations(provider, languages, _Checker(doc, report))
+    by_path = {doc.path: doc for doc in sources.algorithms}
+    for disclosure in registry.disclosures:
+        doc = by_path.get(disclosure.source_path)
+        if doc is not None and disclosure.ended is None:
+            check_algorithm(doc, disclosure.algorithm, languages, today, report)
