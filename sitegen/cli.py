@@ -7,11 +7,12 @@ modules lazily so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TextIO
 
 from sitegen.diagnostics import SitegenError, UsageError
 
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="text (default), GitHub workflow annotations, or JSON",
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # stable dates in tests
+    _provider_commands(sub)
     return parser
 
 
@@ -76,7 +79,14 @@ def _build(args: argparse.Namespace) -> int:
     from sitegen.pipeline import build_site
 
     started = time.perf_counter()
-    result = build_site(args.source, args.out, base_url=args.base_url, strict=args.strict)
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        result = build_site(
+            args.source, args.out, base_url=args.base_url, strict=args.strict, progress=progress
+        )
+    finally:
+        if progress is not None:
+            progress.clear()
     for diagnostic in result.report.warnings:
         print(diagnostic.format_text(), file=sys.stderr)
     if not args.quiet:
@@ -89,7 +99,7 @@ def _build(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from sitegen.pipeline import check
 
-    report = check(args.source)
+    report = check(args.source, args.today)
     if args.paths:
         from sitegen.load import display_path
 
@@ -104,6 +114,164 @@ def _validate(args: argparse.Namespace) -> int:
         status = "failed" if failed else "ok"
         print(f"validate {status}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if failed else 0
+
+
+class _Progress:
+    """A self-erasing "rendering pages… N" terminal line, redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.last, self.shown = stream, 0.0, False
+
+    def __call__(self, pages: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.1:
+            self.last, self.shown = now, True
+            self.stream.write(f"\rrendering pages… {pages}")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _provider_commands(sub: Any) -> None:
+    """Authoring and pull-request commands: schema, new, serve, check-changes, codeowners."""
+    p = sub.add_parser("schema", help="write JSON Schema files for editors (default: schema/)")
+    _source(p)
+    p.add_argument("--out", type=Path, default=Path("schema"), help="folder (default: schema/)")
+    p.add_argument("--check", action="store_true", help="fail if the files are out of date")
+
+    p = sub.add_parser("new", help="scaffold a commented disclosure (and provider.yaml)")
+    _source(p)
+    p.add_argument("provider", metavar="PROVIDER", help="provider id (its folder name)")
+    p.add_argument("algorithm", metavar="ALGORITHM", help="algorithm id (its file name)")
+    p.add_argument("--category", help="one of: " + ", ".join(_categories()))
+    p.add_argument("--maintainer", metavar="LOGIN", help="your code-host username (new provider)")
+
+    p = sub.add_parser("serve", help="preview on 127.0.0.1 with rebuild and live reload")
+    _source(p)
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks one)")
+    p.add_argument("--verbose", "-v", action="store_true", help="log every request")
+
+    p = sub.add_parser(
+        "check-changes", help="refuse a pull request that changes files its author may not"
+    )
+    _source(p)
+    p.add_argument(
+        "--base", required=True, metavar="REV", help="the target branch, e.g. origin/main"
+    )
+    p.add_argument("--head", default="HEAD", metavar="REV", help="the proposed state (HEAD)")
+    p.add_argument("--author", required=True, metavar="LOGIN", help="the pull request's author")
+
+    p = sub.add_parser("codeowners", help="write .github/CODEOWNERS from maintainers and admins")
+    _source(p)
+    p.add_argument("--out", type=Path, default=Path(".github/CODEOWNERS"), help="output file")
+    p.add_argument("--check", action="store_true", help="fail if the file is out of date")
+
+
+def _categories() -> list[str]:
+    from sitegen.model import Category
+
+    return [c.value for c in Category]
+
+
+@command("schema")
+def _schema(args: argparse.Namespace) -> int:
+    from sitegen.schema import schema_files, site_settings
+
+    languages, pattern = site_settings(args.source)
+    stale = []
+    for rel, data in schema_files(languages, None, pattern):
+        target = args.out / Path(rel).name
+        current = target.read_bytes() if target.is_file() else None
+        if current == data:
+            continue
+        stale.append(target)
+        if not args.check:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    if args.check:
+        for target in stale:
+            print(f"{target}: out of date; run `python build.py schema`", file=sys.stderr)
+        return 1 if stale else 0
+    for target in stale:
+        print(f"wrote {target}")
+    print(f"schema: {len(stale)} file(s) updated in {args.out}", file=sys.stderr)
+    return 0
+
+
+@command("new")
+def _new(args: argparse.Namespace) -> int:
+    from sitegen.scaffold import scaffold
+
+    written = scaffold(args.source, args.provider, args.algorithm, args.category, args.maintainer)
+    for path in written:
+        print(f"created {path}")
+    print(
+        "next: replace every TODO value, then run `python build.py validate` "
+        "(and `python build.py serve` to preview)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+@command("serve")
+def _serve(args: argparse.Namespace) -> int:
+    from sitegen.serve import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number")
+    return serve(args.source, args.port, verbose=args.verbose)
+
+
+@command("check-changes")
+def _check_changes(args: argparse.Namespace) -> int:
+    from sitegen.permissions import check_changes, registry_dir_in_repo, repo_root
+
+    where = args.source if args.source.is_dir() else Path.cwd()
+    repo = repo_root(where)
+    verdict = check_changes(
+        repo, args.base, args.author, registry_dir_in_repo(repo, args.source), args.head
+    )
+    print(verdict.render())
+    return 0 if verdict.ok else 1
+
+
+@command("codeowners")
+def _codeowners(args: argparse.Namespace) -> int:
+    from sitegen.diagnostics import InvalidInput, Report
+    from sitegen.permissions import GitError, codeowners, registry_dir_in_repo, repo_root
+    from sitegen.pipeline import load_registry
+
+    report = Report()
+    registry = load_registry(args.source, report)
+    if registry is None:
+        raise InvalidInput(report)
+    try:
+        folder = registry_dir_in_repo(repo_root(args.source), args.source)
+    except (GitError, UsageError):
+        folder = args.source.as_posix().strip("/")
+    maintainers = {pid: list(p.maintainers) for pid, p in registry.providers.items()}
+    text = codeowners(folder, list(registry.site.admins), maintainers)
+    current = args.out.read_text("utf-8") if args.out.is_file() else None
+    if args.check:
+        if current != text:
+            print(f"{args.out}: out of date; run `python build.py codeowners`", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, "utf-8")
+    print(f"codeowners: {len(maintainers)} provider folder(s) -> {args.out}", file=sys.stderr)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from sitegen.registry import Registry
 from sitegen.render import Renderer
 from sitegen.scaffold import report_placeholders
 from sitegen.schema import schema_files
+from sitegen.serve import LIVE_RELOAD
 from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.validate import validate
 from sitegen.write import SiteWriter
@@ -95,7 +96,8 @@ def build_site(
         for path, data in api_files(registry, renderer.urls):
             writer.write(path, data)
         for path, file in theme.static_files():
-            writer.copy(path, file)
+            if path != LIVE_RELOAD:  # only `serve` uses it, from the theme folder
+                writer.copy(path, file)
         languages, pattern = tuple(registry.languages), registry.site.filing_number_pattern
         for path, data in schema_files(languages, registry.site.base_url, pattern):
             writer.write(path, data)

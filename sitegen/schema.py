@@ -574,19 +574,3 @@ def site_settings(source: Path) -> tuple[tuple[str, ...], str]:
     if not (isinstance(pattern, str) and pattern):
         pattern = DEFAULT_FILING_PATTERN
     return tuple(languages), pattern
-
-
-def write_schemas(source: Path, out_dir: Path) -> list[Path]:
-    """Write the schemas for ``source``'s languages into ``out_dir``; returns what changed."""
-    languages, pattern = site_settings(source)
-    changed: list[Path] = []
-    for rel, data in schema_files(languages, None, pattern):
-        target = out_dir / Path(rel).name
-        if target.exists() and target.read_bytes() == data:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-        changed.append(target)
-    return changed
