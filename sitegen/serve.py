@@ -27,6 +27,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from sitegen.diagnostics import Diagnostic, InvalidInput, SitegenError
+from sitegen.load import display_path
 from sitegen.theme import DEFAULT_THEME
 
 HOST = "127.0.0.1"
@@ -160,7 +161,7 @@ class DevServer:
             previous = current
             if changed:
                 more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
-                self.say(f"changed: {os.path.relpath(changed[0])}{more}")
+                self.say(f"changed: {display_path(Path(changed[0]))}{more}")
             self.rebuild()
 
     # -- running ----------------------------------------------------------------------------
