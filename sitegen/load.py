@@ -10,7 +10,9 @@ and recording the line and column of every key and value under its field path.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,10 +44,16 @@ _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
 _STR_TAG = "tag:yaml.org,2002:str"
 
 # Characters that can hide or reorder text: C0/C1 controls (except tab and newlines), the
-# bidirectional embeddings, overrides and isolates, and zero-width characters.
+# bidirectional marks, embeddings, overrides and isolates (U+061C too), zero-width and other
+# invisible characters (soft hyphen, Hangul fillers, Mongolian separators, deprecated format
+# controls, interlinear annotations) and the Unicode tag characters that can smuggle hidden text.
 _DISGUISE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+    "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff"
+    "\uffa0\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
+# Python refuses to convert integers longer than this (sys.get_int_max_str_digits()).
+MAX_INT_DIGITS = 4000
 
 
 class Kind(StrEnum):
@@ -120,6 +128,11 @@ def _scalar(event: Any) -> Any:
     if value in _BOOL:
         return _BOOL[value]
     if _INT.match(value):
+        if len(value) > MAX_INT_DIGITS:
+            line, col = _mark(event)
+            raise YamlProblem(
+                line, col, f"number has {len(value):,} digits", "write a smaller number"
+            )
         return int(value)
     if _FLOAT.match(value):
         return float(value)
@@ -264,6 +277,43 @@ def decode(raw: bytes) -> str:
         ) from None
 
 
+class _NotRegular(Exception):
+    pass
+
+
+class _TooBig(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, opened without following a link (a symlink swapped in
+    after the check above fails here), without blocking on a FIFO, and never more than the
+    size limit even if the file grows while it is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular
+        if info.st_size > MAX_FILE_BYTES:
+            raise _TooBig(info.st_size)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - total)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            raise _TooBig(total)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_source(path: Path, kind: Kind, provider_id: str, report: Report) -> SourceDoc | None:
     """Read and parse one file; problems go to ``report`` and give None."""
     shown = display_path(path)
@@ -271,18 +321,20 @@ def read_source(path: Path, kind: Kind, provider_id: str, report: Report) -> Sou
         if path.is_symlink():
             report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
             return None
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            report.add(
-                shown,
-                1,
-                1,
-                "",
-                f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
-                "shorten the text; a disclosure should stay readable",
-            )
-            return None
-        raw = path.read_bytes()
+        raw = _read_regular(path)
+    except _NotRegular:
+        report.add(shown, 1, 1, "", "not a regular file", "commit a plain text file")
+        return None
+    except _TooBig as big:
+        report.add(
+            shown,
+            1,
+            1,
+            "",
+            f"file is {big.size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+            "shorten the text; a disclosure should stay readable",
+        )
+        return None
     except OSError as exc:
         report.add(shown, 1, 1, "", f"cannot read file: {exc.strerror}", "check permissions")
         return None

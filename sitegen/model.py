@@ -257,6 +257,9 @@ class Provider(Strict):
         return code
 
 
+_UNSAFE_NUMBER = re.compile(r"[/\\?#%\s]")
+
+
 class Filing(Strict):
     status: FilingStatus = Field(description=_desc("Filing status", "备案状态"))
     number: str | None = Field(None, description=_desc("Filing number", "备案编号"))
@@ -275,6 +278,16 @@ class Filing(Strict):
                 at="status",
             )
         pattern = (info.context or {}).get("filing_pattern") or DEFAULT_FILING_PATTERN
+        if _UNSAFE_NUMBER.search(self.number) or self.number.startswith("."):
+            # The number names its permanent page f/<number>/, whatever pattern site.yaml sets.
+            raise _error(
+                "filing_number_path",
+                "filing number '{number}' cannot be part of a web address",
+                "a filing number has no '/', '\\', '?', '#', '%' or spaces "
+                "and does not start with '.'",
+                number=self.number,
+                at="number",
+            )
         if not re.match(pattern, self.number):
             raise _error(
                 "filing_number_pattern",

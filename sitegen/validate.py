@@ -8,6 +8,7 @@ span files (ids against paths, missing providers, duplicate filing numbers).
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -19,6 +20,7 @@ from sitegen.load import FieldPath, Kind, SourceDoc, Sources
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
     DEFAULT_LANGUAGES,
+    ID_RE,
     Algorithm,
     Provider,
     Site,
@@ -176,6 +178,30 @@ def _check_id(doc: SourceDoc, expected: str, what: str, report: Report) -> bool:
     return True
 
 
+def _case_clash(doc: SourceDoc, name: str, siblings: list[str], what: str, report: Report) -> bool:
+    """Refuse a name that differs from a sibling's only in letter case.
+
+    Ids are lowercase, so the name with capitals is the one at fault; on a case-insensitive
+    disk (Windows, macOS) the two would be one file and one page address.
+    """
+    if re.match(ID_RE, name):
+        return False
+    suffix = ".yaml" if what == "file" else ""
+    for other in sorted(siblings):
+        if other != name and other.casefold() == name.casefold():
+            report.add(
+                doc.path,
+                1,
+                1,
+                "",
+                f"{what} name '{name}{suffix}' differs from '{other}{suffix}' only in letter case",
+                f"ids are lowercase: merge the two or rename '{name}{suffix}'; "
+                "a case-insensitive disk would treat them as one",
+            )
+            return True
+    return False
+
+
 def _validate(doc: SourceDoc, context: dict[str, Any], report: Report) -> Any:
     model = MODELS[doc.kind]
     try:
@@ -197,6 +223,8 @@ def validate(sources: Sources, report: Report) -> Registry | None:
 
     providers: dict[str, Provider] = {}
     for provider_id, doc in sorted(sources.providers.items()):
+        if _case_clash(doc, provider_id, sources.provider_dirs, "folder", report):
+            continue
         if not _check_id(doc, provider_id, "folder name", report):
             continue
         provider = _validate(doc, context, report)
@@ -206,8 +234,14 @@ def validate(sources: Sources, report: Report) -> Registry | None:
     missing_provider_reported: set[str] = set()
     disclosures: list[Disclosure] = []
     numbers: dict[str, SourceDoc] = {}
+    stems: dict[str, list[str]] = {}
     for doc in sources.algorithms:
         _check_provider_folder(doc, sources, report, missing_provider_reported)
+        if doc.provider_id not in stems:
+            directory = sources.root / doc.provider_id
+            stems[doc.provider_id] = [p.stem for p in directory.iterdir() if p.suffix == ".yaml"]
+        if _case_clash(doc, doc.stem, stems[doc.provider_id], "file", report):
+            continue
         if not _check_id(doc, doc.stem, "file name", report):
             continue
         algorithm = _validate(doc, context, report)
