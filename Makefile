@@ -12,6 +12,7 @@ site: install
 
 install-test:
 	./scripts/install-system-deps.sh
+	./scripts/install-quality-tools.sh
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 test: install-test

@@ -7,6 +7,11 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v git >/dev/null 2>&1 || need+=(git)
+# Site-quality checks: npm fetches the pinned checkers (scripts/install-quality-tools.sh), Java
+# runs the Nu Html Checker, and CJK fonts let axe measure the contrast of Chinese text.
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
