@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # stable dates in tests
     _provider_commands(sub)
+
+    p = sub.add_parser("check-links", help="report broken links and anchors in a built site")
+    p.add_argument(
+        "--site", type=Path, default=Path("_site"), help="built site folder (default: _site/)"
+    )
+    p.add_argument("--base-url", help="the site's base URL (default: from its robots.txt)")
     return parser
 
 
@@ -93,6 +99,19 @@ def _build(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - started
         print(result.summary(elapsed))
     return 0
+
+
+@command("check-links")
+def _check_links(args: argparse.Namespace) -> int:
+    from sitegen.linkcheck import check_links
+
+    if not (args.site / "index.html").is_file():
+        raise UsageError(f"{args.site} has no index.html; build the site first or pass --site")
+    report = check_links(args.site, args.base_url)
+    for finding in report.findings:
+        print(finding.format_text())
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 @command("validate")
