@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import FIXTURES, CliRunner
+from conftest import FIXTURES, ROOT, CliRunner
 
+from sitegen.load import parse_yaml
 from sitegen.permissions import check_changes, codeowners
 
 GIT_ENV = {
@@ -280,3 +282,69 @@ def test_codeowners_command(repo: Repo, cli: CliRunner) -> None:
     assert "/disclosures/acme/ @acme-dev @Boss" in text
     assert "/disclosures/beta/ @beta-dev @Boss" in text
     assert cli("codeowners", "--check", cwd=repo.root).returncode == 0
+
+
+# -- the shipped workflows and hooks ------------------------------------------------------------
+
+
+def workflow(name: str) -> dict[str, Any]:
+    data = parse_yaml((ROOT / ".github" / "workflows" / name).read_text("utf-8"))[0]
+    assert isinstance(data, dict)
+    return data
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job["steps"])
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in steps(job))
+
+
+def test_pull_request_workflow_runs_every_check() -> None:
+    flow = workflow("pr.yml")
+    assert set(flow["on"]) == {"pull_request"}  # never pull_request_target
+    code = [line for line in (ROOT / ".github/workflows/pr.yml").open() if not line.startswith("#")]
+    assert not any("pull_request_target" in line for line in code)
+    assert flow["permissions"] == {"contents": "read"}
+    (job,) = flow["jobs"].values()
+    checkout = steps(job)[0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0
+    assert any(s.get("uses", "").startswith("actions/setup-python@") for s in steps(job))
+    commands = runs(job)
+    assert "python build.py validate --format github" in commands
+    assert "python build.py build" in commands
+    check = next(s for s in steps(job) if "check-changes" in str(s.get("run", "")))
+    assert '--base "origin/$BASE_REF" --author "$AUTHOR"' in check["run"]
+    assert check["env"] == {
+        "BASE_REF": "${{ github.base_ref }}",
+        "AUTHOR": "${{ github.event.pull_request.user.login }}",
+    }
+    # The check runs the base branch's code, installed before the pull request's own.
+    trusted = next(s for s in steps(job) if s.get("with", {}).get("path") == ".trusted")
+    assert trusted["with"]["ref"] == "${{ github.base_ref }}"
+    order = [str(s.get("run", "")) for s in steps(job)]
+    assert order.index(check["run"]) < next(i for i, r in enumerate(order) if "-e ." in r)
+
+
+def test_publish_workflow_builds_and_deploys_from_main() -> None:
+    flow = workflow("publish.yml")
+    assert flow["on"]["push"]["branches"] == ["main"]
+    assert flow["permissions"] == {"contents": "read"}
+    build, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
+    assert "python build.py build" in runs(build)
+    upload = next(s for s in steps(build) if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "_site"
+    assert deploy["needs"] == "build"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert any("actions/deploy-pages@" in s.get("uses", "") for s in steps(deploy))
+
+
+def test_pre_commit_hook_validates_disclosures() -> None:
+    hooks = parse_yaml((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))[0]
+    hook = next(h for h in hooks if h["id"] == "sitegen-validate")
+    assert hook["entry"] == "sitegen validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    assert hook["files"] == "^disclosures/"
