@@ -348,3 +348,8 @@ def test_pre_commit_hook_validates_disclosures() -> None:
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
     assert hook["files"] == "^disclosures/"
+
+
+def test_committed_codeowners_is_current(cli: CliRunner) -> None:
+    done = cli("codeowners", "--check", cwd=ROOT)
+    assert done.returncode == 0, "run `python build.py codeowners`: " + done.stderr
