@@ -276,3 +276,20 @@ def test_build_reports_warnings_and_goes_on(mini: Path, cli: CliRunner) -> None:
     assert done.returncode == 0, done.stderr
     assert "[Registry rule: every language]" in done.stderr
     assert "2 warning(s)" in done.stdout
+
+
+def test_provider_guide_documents_every_rule_and_threshold() -> None:
+    from conftest import ROOT
+
+    from sitegen import quality
+
+    guide = (ROOT / "docs" / "providers.md").read_text("utf-8")
+    cited = {value for name, value in vars(quality).items() if name.startswith(("ART_", "RULE_"))}
+    assert len(cited) == 8
+    for rule in cited:
+        assert f"`{rule}`" in guide, rule
+    assert f"at least **{quality.MIN_CJK_CHARS}** letters" in guide
+    assert f"at least **{quality.MIN_CJK_CHARS // 2}** once" in guide
+    assert f"at least **{quality.MIN_WORDS}** words" in guide
+    assert f"at least **{quality.MIN_WORDS // 2}** once" in guide
+    assert quality._CJK_FILLER in guide
