@@ -8,6 +8,7 @@ only format them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -16,6 +17,17 @@ from enum import StrEnum
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+
+
+# Echoed file content (an id, a key, a file name) must not start a new line that looks like
+# another diagnostic, send terminal escape sequences, or reorder the text around it.
+_UNSAFE_IN_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def _shown(text: str) -> str:
+    return _UNSAFE_IN_LINE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True, order=True)
@@ -32,11 +44,12 @@ class Diagnostic:
     rule: str = ""
 
     def format_text(self) -> str:
-        where = f"{self.path}:{self.line}:{self.col}"
+        """One line; control and direction characters that came from a file are escaped."""
+        where = f"{_shown(self.path)}:{self.line}:{self.col}"
         what = f"{self.field}: {self.message}" if self.field else self.message
         hint = f" ({self.hint})" if self.hint else ""
         rule = f" [{self.rule}]" if self.rule else ""
-        return f"{where}: {self.severity}: {what}{hint}{rule}"
+        return f"{where}: {self.severity}: {_shown(what)}{_shown(hint)}{rule}"
 
     def format_github(self) -> str:
         # Workflow commands need %, CR and LF escaped in both properties and message.

@@ -26,6 +26,9 @@ from sitegen.diagnostics import Report
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
+# Keys and values in one file: far above any real disclosure, low enough that the slowest
+# 1 MB file (a flat list of one-character items) is refused in well under a second.
+MAX_NODES = 20_000
 
 try:  # libyaml is an optional C extension of PyYAML; the pure-Python parser gives the same events.
     _Parser: Any = yaml.CSafeLoader
@@ -148,7 +151,7 @@ def parse_yaml(
     # Each frame: [container, path, pending key or None]; iterative so depth cannot blow the stack.
     stack: list[list[Any]] = []
     root: Any = None
-    documents = 0
+    documents = nodes = 0
     try:
         for event in _events(text):
             if isinstance(event, yaml.DocumentStartEvent):
@@ -175,6 +178,15 @@ def parse_yaml(
                 continue
             if not isinstance(event, yaml.NodeEvent):
                 continue
+            nodes += 1
+            if nodes > MAX_NODES:
+                line, col = _mark(event)
+                raise YamlProblem(
+                    line,
+                    col,
+                    f"more than {MAX_NODES:,} keys and values in one file",
+                    "a disclosure should stay readable; shorten it",
+                )
             # A key of a mapping?
             if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
                 if not isinstance(event, yaml.ScalarEvent):

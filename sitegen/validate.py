@@ -33,6 +33,9 @@ MODELS: dict[Kind, type[BaseModel]] = {
     Kind.ALGORITHM: Algorithm,
 }
 
+# One mistake repeated in a long list should not bury the report (or take seconds to print).
+MAX_ERRORS_PER_FILE = 50
+
 _TYPE_HINTS = {
     "string_type": "write text; quote values that look like numbers or true/false",
     "bool_type": "write true or false",
@@ -110,7 +113,21 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 def report_validation_error(
     doc: SourceDoc, model: type[BaseModel], exc: ValidationError, report: Report
 ) -> None:
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    if len(errors) > MAX_ERRORS_PER_FILE:
+        first = _clean_loc(doc, errors[MAX_ERRORS_PER_FILE]["loc"])
+        line, col = doc.locate(first)
+        more = len(errors) - MAX_ERRORS_PER_FILE
+        report.add(
+            doc.path,
+            line,
+            col,
+            field_path(first),
+            f"{more:,} more error(s) in this file not shown",
+            "fix the errors above and run again",
+        )
+        errors = errors[:MAX_ERRORS_PER_FILE]
+    for err in errors:
         loc = _clean_loc(doc, err["loc"])
         kind = err["type"]
         ctx: dict[str, Any] = dict(err.get("ctx") or {})
