@@ -94,3 +94,46 @@ def test_unknown_format_is_a_usage_error(cli: CliRunner) -> None:
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_build_progress_only_on_a_terminal(mini: Path, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def build(*extra: str, tty: bool) -> tuple[str, str]:
+        command = [sys.executable, str(ROOT / "build.py"), "build", "--source", str(mini)]
+        command += ["--out", str(tmp_path / "_site"), *extra]
+        if not tty:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+            return done.stdout, done.stderr
+        leader, follower = pty.openpty()
+        try:
+            done = subprocess.run(
+                command, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120
+            )
+            os.close(follower)
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(leader)
+        return done.stdout, b"".join(chunks).decode("utf-8", "replace")
+
+    stdout, stderr = build(tty=False)
+    assert "rendering pages" not in stderr
+    assert stdout.count("\n") == 1 and re.match(r"built 2 disclosures, \d+ pages", stdout)
+    assert "warning(s) in" in stdout
+    _, terminal = build(tty=True)
+    assert "\rrendering pages… " in terminal
+    stdout, terminal = build("--quiet", tty=True)
+    assert "rendering pages" not in terminal and stdout == ""
