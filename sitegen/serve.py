@@ -211,6 +211,11 @@ class _Handler(SimpleHTTPRequestHandler):
             super().do_GET()
 
     def do_GET(self) -> None:
+        port = self.dev.port
+        if self.headers.get("Host", "") not in (f"{HOST}:{port}", f"localhost:{port}"):
+            # Another web site reaching this port through DNS rebinding gets nothing.
+            self._send(HTTPStatus.FORBIDDEN, b"unexpected Host header\n", "text/plain")
+            return
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         version, ok, have_site, problems = self.dev.state.snapshot()
         if path.startswith(PREFIX):

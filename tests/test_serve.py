@@ -171,3 +171,16 @@ def test_inject_escapes_and_never_touches_files_on_disk(sample_site: Path) -> No
     assert "<script>alert(1)" not in served
     assert served.count("/__sitegen__/livereload.js?v=3") == 1
     assert served.index("sitegen-overlay") < served.index('<a class="skip"')
+
+
+@pytest.mark.slow
+def test_other_host_names_are_refused(server: Server) -> None:
+    import http.client
+
+    for host, expected in [("evil.example", 403), (f"localhost:{server.port}", 200)]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        try:
+            connection.request("GET", "/", headers={"Host": host})
+            assert connection.getresponse().status == expected, host
+        finally:
+            connection.close()
