@@ -45,6 +45,8 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 
 # Characters that can hide or reorder text: C0/C1 controls (except tab and newlines), the
 # bidirectional marks, embeddings, overrides and isolates (U+061C too), zero-width and other
@@ -219,7 +221,13 @@ def parse_yaml(
                     raise YamlProblem(
                         line, col, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure"
                     )
-                new: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                if event.tag not in (None, "!", _MAP_TAG if mapping else _SEQ_TAG):
+                    line, col = _mark(event)
+                    raise YamlProblem(
+                        line, col, f"YAML tag {event.tag!r} is not allowed", "remove the tag"
+                    )
+                new: Any = {} if mapping else []
                 stack.append([new, path, None])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -227,7 +235,20 @@ def parse_yaml(
         problem = exc.problem or exc.context or "invalid YAML"
         hint = "check indentation, quotes and colons" if "\t" not in text else "replace tabs"
         raise YamlProblem(line, col, f"YAML syntax: {problem}", hint) from None
-    except yaml.YAMLError as exc:  # reader errors (non-printable characters) carry no mark
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids anywhere, comments too
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        # The first occurrence is the offending one (libyaml counts bytes, PyYAML characters).
+        index = max(text.find(char), 0)
+        line = text.count("\n", 0, index) + 1
+        col = index - (text.rfind("\n", 0, index) + 1) + 1
+        name = unicodedata.name(char, "control character")
+        raise YamlProblem(
+            line,
+            col,
+            f"text contains U+{ord(char):04X} {name}",
+            "remove invisible, control and direction-override characters",
+        ) from None
+    except yaml.YAMLError as exc:
         raise YamlProblem(1, 1, f"YAML: {exc}", "save the file as plain UTF-8 text") from None
     return root, positions, key_positions
 
