@@ -222,10 +222,11 @@ def parse_yaml(
                         line, col, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure"
                     )
                 mapping = isinstance(event, yaml.MappingStartEvent)
-                if event.tag not in (None, "!", _MAP_TAG if mapping else _SEQ_TAG):
+                tag = getattr(event, "tag", None)
+                if tag not in (None, "!", _MAP_TAG if mapping else _SEQ_TAG):
                     line, col = _mark(event)
                     raise YamlProblem(
-                        line, col, f"YAML tag {event.tag!r} is not allowed", "remove the tag"
+                        line, col, f"YAML tag {tag!r} is not allowed", "remove the tag"
                     )
                 new: Any = {} if mapping else []
                 stack.append([new, path, None])
