@@ -109,8 +109,7 @@ def test_duplicate_filing_numbers_across_files(mini: Path) -> None:
     error = only_error(mini)
     assert (
         "acme/ranker.yaml:7:11: error: filing.number: "
-        "filing number 网信算备110108000000000000001号 is already used"
-        in error
+        "filing number 网信算备110108000000000000001号 is already used" in error
     )
     assert "acme/feed.yaml:8 has it" in error
 
