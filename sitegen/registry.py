@@ -9,18 +9,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitegen.diagnostics import Report
 from sitegen.model import Algorithm, Category, FilingStatus, Provider, Site
+
+if TYPE_CHECKING:
+    from sitegen.diff import Diff
 
 
 @dataclass(frozen=True)
 class Version:
     """One published state of a disclosure, as read from version control."""
 
+    number: int  # 1 for the first version; stable because history only grows
     commit: str
-    date: dt.date
+    date: dt.datetime  # commit date, UTC
     effective_date: dt.date | None
     change_note: dict[str, str] | None
     data: (
@@ -29,6 +33,10 @@ class Version:
     raw: str  # the file's text at that commit, shown when ``data`` is None
     problem: str = ""  # why ``data`` is None
     path: str = ""
+    event: str = "changed"  # added, changed, withdrawn, restored or renamed
+    subject: str = ""  # first line of the commit message
+    order: int = 0  # the commit's position in history, for a stable sort
+    diff: Diff | None = None  # against the previous version; None for the first
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,10 @@ class Ending:
     """Why a disclosure is no longer current: its file was deleted from the registry."""
 
     commit: str
-    date: dt.date
+    date: dt.datetime
     last_path: str
+    subject: str = ""  # first line of the commit message: usually says why
+    order: int = 0
 
 
 @dataclass
@@ -50,6 +60,7 @@ class Disclosure:
     digest: str
     versions: list[Version] = field(default_factory=list)
     ended: Ending | None = None  # set for tombstones of deleted files
+    previous_keys: list[str] = field(default_factory=list)  # before renames, oldest first
 
     @property
     def key(self) -> str:
@@ -73,6 +84,8 @@ class Registry:
     disclosures: list[Disclosure]
     report: Report
     history_note: str = ""  # why history is unavailable, if it is
+    events: list[Event] = field(default_factory=list)  # every change, newest first
+    moved: dict[str, str] = field(default_factory=dict)  # renamed-away key -> current key
 
     @property
     def languages(self) -> list[str]:
@@ -100,6 +113,39 @@ class Registry:
             reverse=True,
         )
         return ranked[:limit]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the registry's change log: a new version of a disclosure, or its deletion."""
+
+    disclosure: Disclosure
+    version: Version | None  # None when the disclosure was deleted
+
+    @property
+    def kind(self) -> str:
+        return self.version.event if self.version else "deleted"
+
+    @property
+    def date(self) -> dt.datetime:
+        if self.version is not None:
+            return self.version.date
+        assert self.disclosure.ended is not None
+        return self.disclosure.ended.date
+
+    @property
+    def commit(self) -> str:
+        if self.version is not None:
+            return self.version.commit
+        assert self.disclosure.ended is not None
+        return self.disclosure.ended.commit
+
+    @property
+    def order(self) -> int:
+        if self.version is not None:
+            return self.version.order
+        assert self.disclosure.ended is not None
+        return self.disclosure.ended.order
 
 
 def sort_disclosures(items: Iterable[Disclosure]) -> list[Disclosure]:
