@@ -5,9 +5,9 @@ It holds validated models only; pages, search, feeds and exports read it and nev
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
