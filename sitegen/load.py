@@ -100,8 +100,13 @@ class YamlProblem(Exception):
 
 
 def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it.
+
+    Only the folder is resolved: a symbolic link is named as the link, not as its target.
+    """
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        where = path.absolute().parent.resolve() / path.name
+        return str(where.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
