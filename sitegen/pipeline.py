@@ -21,6 +21,7 @@ from sitegen.scaffold import report_placeholders
 from sitegen.schema import schema_files
 from sitegen.serve import LIVE_RELOAD
 from sitegen.theme import DEFAULT_THEME, Theme
+from sitegen.timing import phase, timed
 from sitegen.validate import validate
 from sitegen.write import SiteWriter
 
@@ -51,11 +52,13 @@ class BuildResult:
 
 def load_registry(source: Path, report: Report, today: dt.date | None = None) -> Registry | None:
     """Load and validate; the registry is returned even when some files had errors."""
-    sources = discover(source, report)
-    registry = validate(sources, report)
-    if registry is not None:
-        check_quality(registry, sources, report, today)
-    report_placeholders(sources, report)
+    with phase("load"):
+        sources = discover(source, report)
+    with phase("validate"):
+        registry = validate(sources, report)
+        if registry is not None:
+            check_quality(registry, sources, report, today)
+        report_placeholders(sources, report)
     return registry
 
 
@@ -86,14 +89,14 @@ def build_site(
     renderer = Renderer(registry, theme)
     renderer.extra_context.update({"csp": CSP, "extra_nav": []})
     result = BuildResult(registry, report, out)
-    with SiteWriter(out) as writer:
+    with phase("write"), SiteWriter(out) as writer:
         html_paths: list[str] = []
-        for path, data in renderer.pages():
+        for path, data in timed(renderer.pages(), "render"):
             writer.write(path, data)
             html_paths.append(path)
             if progress is not None:
                 progress(len(html_paths))
-        for path, data in api_files(registry, renderer.urls):
+        for path, data in timed(api_files(registry, renderer.urls), "export"):
             writer.write(path, data)
         for path, file in theme.static_files():
             if path != LIVE_RELOAD:  # only `serve` uses it, from the theme folder
