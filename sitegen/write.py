@@ -109,7 +109,11 @@ class SiteWriter:
         self.bytes += len(data)
 
     def copy(self, path: str, source: Path) -> None:
-        self.write(path, source.read_bytes())
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise OutputError(f"cannot read {source}: {exc.strerror}") from None
+        self.write(path, data)
 
     def __exit__(
         self,
