@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
+from pydantic import BaseModel
 
 from sitegen.markdown import plain_text
+from sitegen.model import Algorithm
 
 # Top-level fields whose change is a change of the algorithm or its legal standing.
 SUBSTANTIVE = frozenset(
@@ -84,6 +87,7 @@ class FieldChange:
     substantive: bool
     reason: str = ""  # why it is editorial; "" when substantive
     lang: str = ""  # the language of a localized text
+    keyed: tuple[bool, ...] = ()  # which parts name a list item (by id, target or url)
 
     @property
     def field(self) -> str:
@@ -159,8 +163,9 @@ def diff_disclosures(
 ) -> Diff:
     """Compare two disclosures' JSON-ready data (``Algorithm.model_dump(mode="json")``).
 
-    ``migration`` marks that one side only parses under an older format: its changes are shown
-    but labelled editorial, because they come from rewriting the file, not the algorithm.
+    ``migration`` marks that one side does not validate under the current format: changes
+    that only come from how that file was written (keys the format no longer has, a number
+    written as text) are labelled editorial; changes of content are classified as usual.
     """
     old, new = old or {}, new or {}
     result = Diff(migration=migration)
@@ -188,12 +193,13 @@ _MISSING: Any = _Missing()
 class _Path:
     parts: tuple[str, ...]
     text: str
+    keyed: tuple[bool, ...] = (False,)
 
     def key(self, name: str) -> _Path:
-        return _Path((*self.parts, name), f"{self.text}.{name}")
+        return _Path((*self.parts, name), f"{self.text}.{name}", (*self.keyed, False))
 
     def item(self, key: str) -> _Path:
-        return _Path((*self.parts, key), f"{self.text}[{key}]")
+        return _Path((*self.parts, key), f"{self.text}[{key}]", (*self.keyed, True))
 
 
 def _is_localized(value: Any, languages: tuple[str, ...]) -> bool:
@@ -209,6 +215,15 @@ _Change = tuple[str, _Path, Any, Any, str]
 
 
 def _compare(old: Any, new: Any, path: _Path, languages: tuple[str, ...]) -> Iterator[_Change]:
+    # The format's own equivalences: null is absent, and plain text is the default language.
+    old = _MISSING if old is None else old
+    new = _MISSING if new is None else new
+    if old is _MISSING and new is _MISSING:
+        return
+    if languages and isinstance(old, str) and _is_localized(new, languages):
+        old = {languages[0]: old}
+    elif languages and isinstance(new, str) and _is_localized(old, languages):
+        new = {languages[0]: new}
     if old is _MISSING:
         yield (ADDED, path, None, new, "")
         return
@@ -303,12 +318,46 @@ def _same_words(old: Any, new: Any) -> bool:
     return words(old) == words(new)
 
 
+def _format_keys() -> frozenset[str]:
+    """Every key the current format knows, at any depth."""
+    keys: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = [Algorithm]
+    while pending:
+        model = pending.pop()
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            keys.add(name)
+            pending.extend(m for m in _models_in(info.annotation) if m not in seen)
+    return frozenset(keys)
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _models_in(arg)
+
+
+FORMAT_KEYS = _format_keys()
+
+
+def _from_migration(path: _Path, old: Any, new: Any, languages: tuple[str, ...]) -> bool:
+    """Whether a change between an old-format and a current file is only how it was written."""
+    for part, keyed in zip(path.parts, path.keyed, strict=True):
+        if not keyed and part not in FORMAT_KEYS and part not in languages:
+            return True  # a key the format no longer has (renamed or dropped)
+    if old is not None and new is not None and type(old) is not type(new):
+        return str(old) == str(new)  # "0.5" written as text, now a number
+    return False
+
+
 def _classify(raw: _Change, languages: tuple[str, ...], migration: bool) -> FieldChange:
     kind, path, old, new, lang = raw
     top = path.parts[0]
     default = languages[0] if languages else ""
     reason = ""
-    if migration:
+    if migration and _from_migration(path, old, new, languages):
         reason = MIGRATION
     elif top not in SUBSTANTIVE:
         reason = DESCRIPTIVE
@@ -316,7 +365,7 @@ def _classify(raw: _Change, languages: tuple[str, ...], migration: bool) -> Fiel
         reason = TRANSLATION
     elif kind == CHANGED and _same_words(old, new):
         reason = FORMATTING
-    return FieldChange(path.text, path.parts, kind, old, new, not reason, reason, lang)
+    return FieldChange(path.text, path.parts, kind, old, new, not reason, reason, lang, path.keyed)
 
 
 # -- inline highlighting ---------------------------------------------------------------------

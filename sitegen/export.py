@@ -28,10 +28,36 @@ def disclosure_record(disclosure: Disclosure, urls: Urls) -> dict[str, Any]:
         "provider": disclosure.provider.id,
         "url": page_url(urls.disclosure(default, disclosure.key)),
         "json_url": urls.api_disclosure(disclosure.key),
+        "history_url": page_url(urls.history(default, disclosure.key)),
         "status": _status(disclosure),
         **disclosure.algorithm.model_dump(mode="json"),
     }
+    record.update(history_fields(disclosure, urls))
     return record
+
+
+def history_fields(disclosure: Disclosure, urls: Urls) -> dict[str, Any]:
+    """Published versions (from git), the deletion if any, and keys used before a rename."""
+    versions = [
+        {
+            "version": v.number,
+            "commit": v.commit,
+            "date": v.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "effective_date": v.effective_date.isoformat() if v.effective_date else None,
+            "json_url": urls.api_version(disclosure.key, v.number),
+        }
+        for v in disclosure.versions
+    ]
+    fields: dict[str, Any] = {"versions": versions}
+    if disclosure.ended is not None:
+        fields["ended"] = {
+            "commit": disclosure.ended.commit,
+            "date": disclosure.ended.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": disclosure.ended.subject,
+        }
+    if disclosure.previous_keys:
+        fields["previous_keys"] = list(disclosure.previous_keys)
+    return fields
 
 
 def _status(disclosure: Disclosure) -> str:

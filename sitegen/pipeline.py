@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import api_files
+from sitegen.feeds import Feeds
+from sitegen.history import attach_history
+from sitegen.historypages import HistoryPages
 from sitegen.load import discover
 from sitegen.quality import check_quality
 from sitegen.registry import Registry
@@ -85,18 +89,28 @@ def build_site(
         registry.site = registry.site.model_copy(
             update={"base_url": base_url if base_url.endswith("/") else base_url + "/"}
         )
+    with phase("history"):
+        attach_history(registry, source)
     theme = Theme(theme_dir)
     renderer = Renderer(registry, theme)
     renderer.extra_context.update({"csp": CSP, "extra_nav": []})
+    history = HistoryPages(renderer)
+    history.install()
+    feeds = Feeds(registry, renderer.urls, theme)
+    renderer.feeds_for = feeds.links
     result = BuildResult(registry, report, out)
+    if registry.history_note:
+        result.notes.append(registry.history_note)
     with phase("write"), SiteWriter(out) as writer:
         html_paths: list[str] = []
-        for path, data in timed(renderer.pages(), "render"):
+        for path, data in timed(chain(renderer.pages(), history.pages()), "render"):
             writer.write(path, data)
             html_paths.append(path)
             if progress is not None:
                 progress(len(html_paths))
         for path, data in timed(api_files(registry, renderer.urls), "export"):
+            writer.write(path, data)
+        for path, data in timed(chain(history.api_files(), feeds.files()), "export"):
             writer.write(path, data)
         for path, file in theme.static_files():
             if path != LIVE_RELOAD:  # only `serve` uses it, from the theme folder

@@ -104,7 +104,10 @@ class Registry:
     def filed(self) -> list[Disclosure]:
         """Every disclosure with a filing number, in number order (the public list)."""
         numbered = [d for d in self.disclosures if d.algorithm.filing.number]
-        return sorted(numbered, key=lambda d: d.algorithm.filing.number or "")
+        # A deleted disclosure's number may be reused: the live one comes first.
+        return sorted(
+            numbered, key=lambda d: (d.algorithm.filing.number or "", d.ended is not None, d.key)
+        )
 
     def newest(self, limit: int) -> list[Disclosure]:
         ranked = sorted(

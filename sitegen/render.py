@@ -186,8 +186,9 @@ class Renderer:
     def home(self, lang: str) -> tuple[str, bytes]:
         registry = self.registry
         path = self.urls.home(lang)
-        by_category = Counter(d.algorithm.category for d in registry.disclosures)
-        by_status = Counter(d.algorithm.filing.status for d in registry.disclosures)
+        listed = [d for d in registry.disclosures if d.ended is None]  # not deleted ones
+        by_category = Counter(d.algorithm.category for d in listed)
+        by_status = Counter(d.algorithm.filing.status for d in listed)
         return path, self.render(
             "home.html",
             path,
@@ -196,7 +197,7 @@ class Renderer:
             category_counts=[(c, by_category.get(c, 0)) for c in Category],
             status_counts=[(s, by_status.get(s, 0)) for s in FilingStatus],
             newest=registry.newest(NEWEST_ON_HOME),
-            total=len(registry.disclosures),
+            total=len(listed),
             provider_total=len(registry.providers),
         )
 
@@ -231,8 +232,12 @@ class Renderer:
     def permalinks(self) -> Iterator[tuple[str, bytes]]:
         """``f/<filing number>/``: the stable address a product can print beside its number."""
         lang = self.registry.default_language
+        seen: set[str] = set()
         for disclosure in self.registry.filed():
             number = disclosure.algorithm.filing.number or ""
+            if number in seen:
+                continue  # a deleted disclosure's number now used by a live one
+            seen.add(number)
             path = self.urls.permalink(number)
             target = self.urls.disclosure(lang, disclosure.key)
             yield (
