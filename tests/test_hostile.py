@@ -368,3 +368,18 @@ def test_corpus_covers_the_issue() -> None:
         "case-fold-files",
     ):
         assert kind in names
+
+
+def test_security_doc_states_the_real_limits() -> None:
+    """docs/security.md quotes the limits and the policy; they must be the ones in force."""
+    from sitegen.load import MAX_DEPTH, MAX_FILE_BYTES, MAX_INT_DIGITS, MAX_NODES
+    from sitegen.pipeline import CSP
+    from sitegen.validate import MAX_ERRORS_PER_FILE
+
+    doc = " ".join((ROOT / "docs/security.md").read_text("utf-8").split())
+    assert f"At most {MAX_FILE_BYTES:,} bytes per file" in doc
+    assert f"nesting at most {MAX_DEPTH} levels" in doc
+    assert f"at most {MAX_NODES:,} keys and values" in doc
+    assert f"integers at most {MAX_INT_DIGITS:,} digits" in doc
+    assert f"At most {MAX_ERRORS_PER_FILE} errors are listed per file" in doc
+    assert CSP in doc
