@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # stable dates in tests
     _provider_commands(sub)
+    _history_commands(sub)
 
     p = sub.add_parser("check-links", help="report broken links and anchors in a built site")
     p.add_argument(
@@ -291,6 +292,76 @@ def _codeowners(args: argparse.Namespace) -> int:
         args.out.write_text(text, "utf-8")
     print(f"codeowners: {len(maintainers)} provider folder(s) -> {args.out}", file=sys.stderr)
     return 0
+
+
+def _history_commands(sub: Any) -> None:
+    """``diff``: what changed between two revisions, dates or published snapshots."""
+    p = sub.add_parser(
+        "diff",
+        help="what changed between two revisions, dates or api/registry.json snapshots",
+        description="Compare the registry at two git revisions, two dates (YYYY-MM-DD, the "
+        "state at the end of that day, UTC) or two downloaded api/registry.json snapshots. "
+        "Exit status as diff(1): 0 no differences, 1 differences, 2 trouble.",
+    )
+    _source(p)
+    p.add_argument("old", nargs="?", metavar="A", help="revision, date or snapshot file")
+    p.add_argument("new", nargs="?", metavar="B", help="revision, date or snapshot file")
+    p.add_argument("--since", metavar="DATE", help="changes made on or after DATE (UTC)")
+    p.add_argument("--until", metavar="DATE", help="with --since: up to the end of DATE")
+    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
+    p.add_argument("--provider", action="append", default=[], help="only this provider")
+    p.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        help="only this category: " + ", ".join(_categories()),
+    )
+    p.add_argument("--unchanged", action="store_true", help="text: list unchanged fields")
+
+
+@command("diff")
+def _diff(args: argparse.Namespace) -> int:
+    from sitegen.compare import GitComparer, compare_snapshots, parse_day
+    from sitegen.report import render
+    from sitegen.schema import site_settings
+
+    unknown = [c for c in args.category if c not in _categories()]
+    if unknown:
+        raise UsageError(
+            f"--category {unknown[0]!r} is not a category; use one of: {', '.join(_categories())}"
+        )
+    positional = [a for a in (args.old, args.new) if a is not None]
+    if args.until and not args.since:
+        raise UsageError("--until needs --since")
+    if args.since and positional:
+        raise UsageError("give either --since DATE or two revisions/dates/snapshots, not both")
+    if not args.since and len(positional) != 2:
+        raise UsageError("diff needs A and B (revisions, dates or snapshot files), or --since DATE")
+    try:
+        files = [Path(a).is_file() for a in positional]
+        if all(files) and positional:
+            report = compare_snapshots(Path(args.old), Path(args.new))
+        elif any(files):
+            raise UsageError("compare two snapshot files, or two revisions or dates")
+        else:
+            languages, pattern = site_settings(args.source)
+            comparer = GitComparer(
+                args.source, {"languages": list(languages), "filing_pattern": pattern}
+            )
+            if args.since:
+                since = parse_day(args.since, "--since")
+                until = parse_day(args.until, "--until") if args.until else None
+                old, new = comparer.since(since, until)
+            else:
+                old, new = comparer.side(args.old), comparer.side(args.new)
+            report = comparer.compare(old, new)
+    except SitegenError as exc:
+        raise UsageError(str(exc)) from None  # trouble is exit 2, whatever its cause
+    except OSError as exc:
+        raise UsageError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+    report = report.filter(args.provider, args.category)
+    print(render(report, args.format, unchanged=args.unchanged))
+    return 1 if report.changes else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

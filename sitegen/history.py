@@ -98,6 +98,19 @@ def parse_algorithm(
     return Parsed(None, plain, text, problem, identity)
 
 
+def path_kind(prefix: str, path: str | None) -> str:
+    """Whether a repository path is an "algorithm" or "provider" file ("" if neither).
+
+    ``prefix`` is the registry folder inside the repository, with a trailing "/".
+    """
+    if path is None or not path.startswith(prefix):
+        return ""
+    parts = path[len(prefix) :].split("/")
+    if len(parts) != 2 or not parts[1].endswith(".yaml") or parts[0].startswith("."):
+        return ""
+    return "provider" if parts[1] == "provider.yaml" else "algorithm"
+
+
 @dataclass
 class _Chain:
     """One disclosure's life through renames: its versions and, if deleted, its ending."""
@@ -132,13 +145,7 @@ class _Walker:
         self.chains: list[_Chain] = []
 
     def kind(self, path: str | None) -> str:
-        """ "algorithm", "provider" or "" for a repository path."""
-        if path is None or not path.startswith(self.prefix):
-            return ""
-        parts = path[len(self.prefix) :].split("/")
-        if len(parts) != 2 or not parts[1].endswith(".yaml") or parts[0].startswith("."):
-            return ""
-        return "provider" if parts[1] == "provider.yaml" else "algorithm"
+        return path_kind(self.prefix, path)
 
     def blobs(self, commits: list[Commit]) -> Iterator[tuple[str, str]]:
         """(blob, path) of every algorithm version the walk will need."""
