@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sitegen.diagnostics import Report
-from sitegen.diff import diff_disclosures
+from sitegen.diff import diff_disclosures, identity
 from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable
 from sitegen.load import Kind, SourceDoc, YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm, FilingStatus, Provider
@@ -88,14 +87,12 @@ def parse_algorithm(
         try:
             model = Algorithm.model_validate(data, context=context)
             dump = model.model_dump(mode="json")
-            identity = json.dumps(dump, sort_keys=True, ensure_ascii=False)
-            return Parsed(dump, plain, "", "", identity)
+            return Parsed(dump, plain, "", "", identity(dump))
         except ValidationError as exc:
             report = Report()
             report_validation_error(doc, Algorithm, exc, report)
             problem = _first_problem(report)
-    identity = "raw:" + json.dumps(plain, sort_keys=True, ensure_ascii=False, default=str)
-    return Parsed(None, plain, text, problem, identity)
+    return Parsed(None, plain, text, problem, "raw:" + identity(plain))
 
 
 def path_kind(prefix: str, path: str | None) -> str:
@@ -253,8 +250,7 @@ def read_history(
         for path in paths:
             stem = PurePosixPath(path).stem
             if current is not None and current.get("id") == stem:
-                identity = json.dumps(current, sort_keys=True, ensure_ascii=False)
-                parsed[f"{blob}:{path}"] = Parsed(current, None, "", "", identity)
+                parsed[f"{blob}:{path}"] = Parsed(current, None, "", "", identity(current))
                 continue
             result = parse_algorithm(content, path, context, plain)
             plain = result.plain if result.plain is not None else None

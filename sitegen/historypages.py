@@ -195,21 +195,18 @@ class HistoryPages:
             )
 
     def moved(self, lang: str, old: str, new: str) -> Iterator[tuple[str, bytes]]:
-        """Pages at a renamed disclosure's old addresses, pointing at the new ones."""
+        """A page at a renamed disclosure's old address, pointing at the new one."""
         disclosure = self.by_key[new]
-        for path, target in (
-            (self.urls.disclosure(lang, old), self.urls.disclosure(lang, new)),
-            (self.urls.history(lang, old), self.urls.history(lang, new)),
-        ):
-            yield (
+        path = self.urls.disclosure(lang, old)
+        yield (
+            path,
+            self.renderer.render(
+                "moved.html",
                 path,
-                self.renderer.render(
-                    "moved.html",
-                    path,
-                    lang,
-                    self.renderer.name(disclosure.algorithm.name, lang),
-                    d=disclosure,
-                    old_key=old,
-                    target=target,
-                ),
-            )
+                lang,
+                self.renderer.name(disclosure.algorithm.name, lang),
+                d=disclosure,
+                old_key=old,
+                target=self.urls.disclosure(lang, new),
+            ),
+        )
