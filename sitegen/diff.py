@@ -411,7 +411,14 @@ def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
     if len(a) + len(b) > MAX_TOKENS:
         return [("-", old), ("+", new)]
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.ratio() < 0.3:
+    # Shared spaces and punctuation alone do not make two texts related.
+    kept = sum(
+        len(tok)
+        for block in matcher.get_matching_blocks()
+        for tok in a[block.a : block.a + block.size]
+        if tok[:1].isalnum()
+    )
+    if 2 * kept < 0.3 * (len(old.replace(" ", "")) + len(new.replace(" ", ""))):
         return [("-", old), ("+", new)]
     segments: list[tuple[str, str]] = []
 
