@@ -100,9 +100,28 @@ def model_at(model: type[BaseModel], loc: FieldPath) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+_VALIDATOR_STEP = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
 def _clean_loc(doc: SourceDoc, loc: tuple[Any, ...]) -> FieldPath:
-    # Pydantic adds validator names such as "function-before[...]" to union locations.
-    return tuple(p for p in loc if isinstance(p, int) or "[" not in str(p))
+    """The location as a path in the file.
+
+    Pydantic adds validator names such as "function-before[...]" to union locations; those are
+    dropped, but a key that is really in the file is kept whatever characters it has.
+    """
+    out: list[str | int] = []
+    current: Any = doc.data
+    for part in loc:
+        in_mapping = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_mapping or in_list:
+            current = current[part]
+        elif isinstance(part, str) and _VALIDATOR_STEP.match(part):
+            continue
+        else:
+            current = None  # a missing key, or below a value of the wrong type
+        out.append(part)
+    return tuple(out)
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
@@ -134,7 +153,8 @@ def report_validation_error(
         message = err["msg"]
         hint = str(ctx.get("hint", ""))
         if ctx.get("at"):
-            loc = loc + tuple(int(p) if p.isdigit() else p for p in str(ctx["at"]).split("."))
+            steps = str(ctx["at"]).split(".")
+            loc = loc + tuple(int(p) if p.isascii() and p.isdigit() else p for p in steps)
         if kind == "missing":
             owner = model_at(model, loc[:-1])
             line, col = doc.locate(loc[:-1], key=True) if loc[:-1] else (1, 1)
