@@ -81,7 +81,11 @@ def test_sigkill_at_random_points_never_leaves_a_half_written_site(tmp_path: Pat
     # A timing run: how long a whole build takes, and when writing starts.
     check_out = tmp_path / "timing" / "_site"
     started = time.monotonic()
-    proc = subprocess.Popen([*BUILD, "--source", str(new_source), "--out", str(check_out)])
+    proc = subprocess.Popen(
+        [*BUILD, "--source", str(new_source), "--out", str(check_out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     writing_at = None
     while proc.poll() is None:
         if writing_at is None and staging_dirs(check_out):
