@@ -208,7 +208,7 @@ def _mutate(document: Any, changes: list[tuple[tuple[Any, ...], Any]]) -> Any:
 
 
 @given(mutations)
-@settings(SETTINGS, max_examples=150)
+@settings(SETTINGS, max_examples=150, deadline=2000)  # a build is part of each example
 def test_mutated_disclosures_validate_or_report_and_valid_ones_build(
     changes: list[tuple[tuple[Any, ...], Any]],
 ) -> None:
