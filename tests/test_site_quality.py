@@ -460,3 +460,62 @@ def test_page_types_are_found_by_pattern(sample_site: Path) -> None:
     ids = {p["id"] for p in registry["providers"]}
     for shape in types:
         assert not ids & set(shape.split("/")), shape
+
+
+@pytest.mark.browser
+def test_payloads_stay_text_in_the_browser(tmp_path: Path) -> None:
+    """The hostile corpus's text payloads, in a real browser: pages and search results show
+    them as text; nothing runs, nothing is blocked (a blocked attempt would mean markup got
+    through), no request leaves the site."""
+    corpus = Path(__file__).resolve().parent / "hostile"
+    source = tmp_path / "disclosures"
+    shutil.copytree(MINI, source)
+    shutil.copy(corpus / "text-payloads.yaml", source / "acme/feed.yaml")
+    shutil.copy(corpus / "provider-text-payloads.yaml", source / "acme/provider.yaml")
+    shutil.copy(corpus / "site-text-payloads.yaml", source / "site.yaml")
+    site = tmp_path / "_site"
+    build_site(source, site)
+    paths: list[tuple[str, str | None]] = [
+        ("index.html", None),
+        ("algorithms/acme/feed/index.html", None),
+        ("en/algorithms/acme/feed/index.html", None),
+        ("providers/acme/index.html", None),
+    ]
+    if (site / "search/index.html").is_file():
+        paths.append(("en/search/index.html?q=alert", RESULT_LINK))
+        paths.append(("search/index.html?q=script", RESULT_LINK))
+    with serve(site) as base, chromium() as browser:
+        host = urlsplit(base).netloc
+        context = browser.new_context()
+        context.add_init_script(RECORDER)
+        context.route(re.compile(r"^(?!" + re.escape(base) + ").*"), lambda r: r.abort())
+        dialogs: list[str] = []
+        problems: list[str] = []
+        try:
+            for path, wait_for in paths:
+                page, visit = _visit(context, base + path, wait_for)
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                page.wait_for_timeout(100)
+                problems += [f"{path}: {v}" for v in page.evaluate("window.__violations")]
+                problems += [f"{path}: {u}" for u in visit.requests if urlsplit(u).netloc != host]
+                problems += [f"{path}: {line}" for line in visit.console if "error" in line]
+                injected = page.evaluate(
+                    """() => [...document.querySelectorAll('*')].flatMap((el) =>
+                        [...el.attributes].filter((a) => /^on/i.test(a.name) ||
+                          /^\\s*(javascript|data|vbscript):/i.test(a.value))
+                        .map((a) => el.tagName + ' ' + a.name + '=' + a.value))"""
+                )
+                problems += [f"{path}: injected {item}" for item in injected]
+                scripts = page.evaluate(
+                    "() => [...document.scripts].filter((s) => !s.src).length"
+                    " + document.querySelectorAll('iframe, object, embed, svg, img').length"
+                )
+                if scripts:
+                    problems.append(f"{path}: {scripts} injected element(s)")
+                if "alert(1)" not in page.inner_text("main"):
+                    problems.append(f"{path}: the payload text is not shown")
+                page.close()
+        finally:
+            context.close()
+    assert dialogs == []
+    assert problems == []
