@@ -333,8 +333,15 @@ class Visit:
 
 
 @pytest.fixture(scope="module")
-def browser_site(sample_site: Path) -> Iterator[tuple[Any, str, Path]]:
-    with serve(sample_site) as base, chromium() as browser:
+def browser() -> Iterator[Any]:
+    """One Chromium for the module (Playwright's sync API allows one instance at a time)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def browser_site(browser: Any, sample_site: Path) -> Iterator[tuple[Any, str, Path]]:
+    with serve(sample_site) as base:
         yield browser, base, sample_site
 
 
@@ -463,7 +470,7 @@ def test_page_types_are_found_by_pattern(sample_site: Path) -> None:
 
 
 @pytest.mark.browser
-def test_payloads_stay_text_in_the_browser(tmp_path: Path) -> None:
+def test_payloads_stay_text_in_the_browser(browser: Any, tmp_path: Path) -> None:
     """The hostile corpus's text payloads, in a real browser: pages and search results show
     them as text; nothing runs, nothing is blocked (a blocked attempt would mean markup got
     through), no request leaves the site."""
@@ -484,7 +491,7 @@ def test_payloads_stay_text_in_the_browser(tmp_path: Path) -> None:
     if (site / "search/index.html").is_file():
         paths.append(("en/search/index.html?q=alert", RESULT_LINK))
         paths.append(("search/index.html?q=script", RESULT_LINK))
-    with serve(site) as base, chromium() as browser:
+    with serve(site) as base:
         host = urlsplit(base).netloc
         context = browser.new_context()
         context.add_init_script(RECORDER)
