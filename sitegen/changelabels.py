@@ -227,7 +227,8 @@ class Labels:
         new = self.value(change.new, name) if change.kind != "removed" else Markup("")
         return old, new
 
-    def diff(self, diff: Diff, old: Any, new: Any) -> DiffView:
+    def diff(self, diff: Diff, old: Any, new: Any, unchanged: bool = True) -> DiffView:
+        """Rows for the changes; with ``unchanged``, the other fields' values too."""
         old = old if isinstance(old, dict) else {}
         new = new if isinstance(new, dict) else {}
         rows = []
@@ -246,8 +247,10 @@ class Labels:
                     change.lang,
                 )
             )
-        unchanged = [(self.field(name), self.value(new.get(name), name)) for name in diff.unchanged]
-        return DiffView(rows, unchanged, diff.migration, diff.substantive)
+        same = []
+        if unchanged:
+            same = [(self.field(name), self.value(new.get(name), name)) for name in diff.unchanged]
+        return DiffView(rows, same, diff.migration, diff.substantive)
 
 
 def _find_item(containers: list[Any], key: str) -> Any:

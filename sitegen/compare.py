@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sitegen.content import Parsed, compare, parse_algorithm
 from sitegen.diagnostics import UsageError
 from sitegen.diff import Diff, diff_disclosures
 from sitegen.gitlog import BlobReader, Git, GitUnavailable
-from sitegen.history import Parsed, parse_algorithm, path_kind
+from sitegen.history import path_kind
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NULL_BLOB = re.compile(r"^0+$")
@@ -249,7 +250,11 @@ class GitComparer:
         for old_path, old_blob, new_path, new_blob in pairs:
             before = parsed[f"{old_blob}:{old_path}"] if old_blob else None
             after = parsed[f"{new_blob}:{new_path}"] if new_blob else None
-            if before is not None and after is not None and before.identity == after.identity:
+            if (
+                before is not None
+                and after is not None
+                and compare(before, after, self.languages) is None
+            ):
                 continue
             old_key, new_key = _key(old_path), _key(new_path)
             migration = (before is not None and before.data is None) or (

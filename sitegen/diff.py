@@ -12,7 +12,6 @@ format migration) so that tidying a page never reads as a change of the algorith
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import typing
 from collections.abc import Iterator, Sequence
@@ -303,26 +302,6 @@ def _compare_lists(
         before = old[index] if index < len(old) else _MISSING
         after = new[index] if index < len(new) else _MISSING
         yield from _compare(before, after, path.item(str(index)), languages)
-
-
-def canonical(value: Any) -> Any:
-    """``value`` with matched lists in key order, so a reordering compares equal."""
-    if isinstance(value, dict):
-        return {k: canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [canonical(v) for v in value]
-        key = _item_key(items)
-        if key is not None:
-            return sorted(items, key=lambda item: str(item[key]))
-        if all(not isinstance(v, dict | list) for v in items):
-            return sorted(items, key=_scalar_key)
-        return items
-    return value
-
-
-def identity(value: Any) -> str:
-    """A text that is equal for two contents exactly when the diff finds no change."""
-    return json.dumps(canonical(value), sort_keys=True, ensure_ascii=False, default=str)
 
 
 _SPACE = re.compile(r"\s+")

@@ -57,6 +57,8 @@ class Feeds:
         reviewed = [d.algorithm.last_reviewed for d in registry.disclosures]
         fallback = max(reviewed) if reviewed else dt.date(1970, 1, 1)
         self.fallback = dt.datetime.combine(fallback, dt.time(), dt.UTC)
+        self._content: dict[tuple[str, str], str] = {}
+        self._caching = True
 
     def _(self, key: str, lang: str, **values: Any) -> str:
         return self.theme.gettext(key, lang, **values)
@@ -95,6 +97,8 @@ class Feeds:
 
     def files(self) -> Iterator[tuple[str, bytes]]:
         for lang in self.registry.languages:
+            self._content.clear()
+            self._caching = True  # registry and provider feeds share entries; keep their HTML
             labels = self.labels(lang)
             site = labels.text(self.registry.site.title)
             yield self.feed(
@@ -114,6 +118,7 @@ class Feeds:
                     self.by_provider.get(provider_id, [])[:MAX_ENTRIES],
                     labels,
                 )
+            self._caching = False
             for disclosure in self.registry.disclosures:
                 key = disclosure.key
                 yield self.feed(
@@ -147,7 +152,6 @@ class Feeds:
         _sub(author, "uri", self.base)
         for event in events:
             self.entry(root, event, lang, labels)
-        ET.indent(root)
         body = ET.tostring(root, encoding="unicode", xml_declaration=False)
         return path, ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
 
@@ -178,7 +182,14 @@ class Feeds:
             nature = "substantive" if event.version.diff.substantive else "editorial"
             _sub(entry, "category", term=nature, label=self._(f"diff.{nature}", lang))
         _sub(entry, "category", term=event.kind, label=self._(f"event.{event.kind}", lang))
-        _sub(entry, "content", str(self.content(event, lang, labels, nature)), type="html")
+        # The same entry appears in up to three feeds per language: its HTML is made once.
+        cache_key = (lang, self.entry_id(event))
+        html = self._content.get(cache_key)
+        if html is None:
+            html = str(self.content(event, lang, labels, nature))
+            if self._caching:
+                self._content[cache_key] = html
+        _sub(entry, "content", html, type="html")
 
     def content(self, event: Event, lang: str, labels: Labels, nature: str) -> Markup:
         disclosure = event.disclosure
@@ -197,7 +208,7 @@ class Feeds:
             parts.append(f"<p>{escape(self._('field.change_note', lang))}: {escape(note)}</p>")
         if version.diff is not None:
             before = disclosure.versions[version.number - 2].data if version.number > 1 else None
-            view = labels.diff(version.diff, before, version.data)
+            view = labels.diff(version.diff, before, version.data, unchanged=False)
             rows = []
             for row in view.rows[:ROWS_IN_ENTRY]:
                 rows.append(

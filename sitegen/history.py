@@ -3,7 +3,8 @@
 The registry lives in git and each merged change is a commit, so the first-parent log of the
 registry folder is the list of publications.  One ``git log --raw`` pass gives every changed
 file per commit (renames followed); the blobs are read through one ``cat-file --batch``,
-parsed once each with the load stage's parser and validated with today's models.  A commit
+parsed once each with the load stage's parser and validated with today's models
+(``sitegen.content``).  A commit
 is a new version only when the validated content changed, so re-indenting, comments and key
 order never make one.  A historic file that no longer validates is kept as raw text with the
 reason, never dropped.
@@ -21,24 +22,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sitegen.diagnostics import Report
-from sitegen.diff import diff_disclosures, identity
+from sitegen.content import Parsed, compare, parse_many, parsing_pool
+from sitegen.diff import Diff
 from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable
-from sitegen.load import Kind, SourceDoc, YamlProblem, decode, parse_yaml
+from sitegen.load import YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm, FilingStatus, Provider
 from sitegen.registry import Disclosure, Ending, Event, Registry, Version, sort_disclosures
-from sitegen.validate import report_validation_error
-
-
-@dataclass
-class Parsed:
-    """One file's content read under today's format."""
-
-    data: dict[str, Any] | None  # validated, JSON-ready; None when it does not validate
-    plain: Any  # the parsed YAML, for a best-effort diff of an invalid version
-    raw: str  # the text, kept only when ``data`` is None
-    problem: str  # why it does not validate
-    identity: str  # equal identities are the same version
 
 
 def validation_context(registry: Registry) -> dict[str, Any]:
@@ -46,53 +35,6 @@ def validation_context(registry: Registry) -> dict[str, Any]:
         "languages": list(registry.languages),
         "filing_pattern": registry.site.filing_number_pattern,
     }
-
-
-def _first_problem(report: Report) -> str:
-    items = list(report)
-    if not items:
-        return "does not validate"
-    first = items[0]
-    where = f"line {first.line}: " if first.line > 1 else ""
-    what = f"{first.field}: {first.message}" if first.field else first.message
-    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
-    return f"{where}{what}{more}"
-
-
-def parse_algorithm(
-    raw: bytes | str, path: str, context: dict[str, Any], plain: Any = None
-) -> Parsed:
-    """Parse and validate one algorithm file's content as the build would, without a disk."""
-    pure = PurePosixPath(path)
-    stem, provider_id = pure.stem, pure.parent.name
-    positions: dict[Any, tuple[int, int]] = {}
-    key_positions: dict[Any, tuple[int, int]] = {}
-    try:
-        text = decode(raw) if isinstance(raw, bytes) else raw
-        if plain is None:
-            plain, positions, key_positions = parse_yaml(text)
-    except YamlProblem as exc:
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        problem = f"line {exc.line}: {exc.message}" if exc.line > 1 else exc.message
-        return Parsed(None, None, text, problem, "text:" + text)
-    if not isinstance(plain, dict):
-        return Parsed(None, plain, text, "the file is not a mapping", "text:" + text)
-    data = dict(plain)
-    given = data.setdefault("id", stem)
-    problem = ""
-    if given != stem:
-        problem = f"id: id '{given}' does not match the file name '{stem}'"
-    else:
-        doc = SourceDoc(path, Kind.ALGORITHM, provider_id, stem, data, "", positions, key_positions)
-        try:
-            model = Algorithm.model_validate(data, context=context)
-            dump = model.model_dump(mode="json")
-            return Parsed(dump, plain, "", "", identity(dump))
-        except ValidationError as exc:
-            report = Report()
-            report_validation_error(doc, Algorithm, exc, report)
-            problem = _first_problem(report)
-    return Parsed(None, plain, text, problem, "raw:" + identity(plain))
 
 
 def path_kind(prefix: str, path: str | None) -> str:
@@ -114,7 +56,6 @@ class _Chain:
 
     path: str
     versions: list[dict[str, Any]] = field(default_factory=list)
-    identity: str | None = None
     ended: Ending | None = None
     paths: list[str] = field(default_factory=list)
 
@@ -135,8 +76,9 @@ class History:
 class _Walker:
     """Turns the log into chains; blob contents are looked up once parsed."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, languages: list[str]) -> None:
         self.prefix = f"{prefix}/" if prefix else ""
+        self.languages = languages
         self.active: dict[str, _Chain] = {}
         self.gone: dict[str, list[_Chain]] = {}
         self.chains: list[_Chain] = []
@@ -197,11 +139,13 @@ class _Walker:
 
     def _version(self, chain: _Chain, commit: Commit, order: int, parsed: Parsed) -> None:
         restored = chain.ended is not None
-        renamed = bool(chain.versions) and chain.versions[-1]["path"] != chain.path
         chain.ended = None
-        if parsed.identity == chain.identity and not restored:
-            return
-        chain.identity = parsed.identity
+        last = chain.versions[-1] if chain.versions else None
+        diff = None
+        if last is not None:
+            diff = compare(last["parsed"], parsed, self.languages)
+            if diff is None and not restored:
+                return
         chain.versions.append(
             {
                 "commit": commit,
@@ -209,7 +153,8 @@ class _Walker:
                 "path": chain.path,
                 "parsed": parsed,
                 "restored": restored,
-                "renamed": renamed,
+                "renamed": last is not None and last["path"] != chain.path,
+                "diff": (last["parsed"], diff) if last else None,  # against the one before
             }
         )
 
@@ -225,7 +170,7 @@ def read_history(
     """
     prefix = git.prefix(folder)
     commits = git.log(prefix)
-    walker = _Walker(prefix)
+    walker = _Walker(prefix, list(context["languages"]))
     needed = list(dict.fromkeys(walker.blobs(commits)))
     by_blob: dict[str, list[str]] = {}
     for blob, path in needed:
@@ -235,26 +180,25 @@ def read_history(
     }
     provider_data: dict[str, bytes] = {}
     parsed: dict[str, Parsed] = {}
-    for blob, content in BlobReader(git).read([*by_blob, *gone_providers]):
-        if blob in gone_providers and content is not None:
-            provider_data[gone_providers[blob]] = content
-        paths = by_blob.get(blob, [])
-        if content is None:
-            for path in paths:
-                parsed[f"{blob}:{path}"] = Parsed(
-                    None, None, "", "missing from the repository", blob
-                )
-            continue
-        current = known.get(hashlib.sha256(content).hexdigest())
-        plain: Any = None
-        for path in paths:
-            stem = PurePosixPath(path).stem
-            if current is not None and current.get("id") == stem:
-                parsed[f"{blob}:{path}"] = Parsed(current, None, "", "", identity(current))
+
+    def to_parse() -> Iterator[tuple[str, bytes, str]]:
+        for blob, content in BlobReader(git).read([*by_blob, *gone_providers]):
+            if blob in gone_providers and content is not None:
+                provider_data[gone_providers[blob]] = content
+            paths = by_blob.get(blob, [])
+            if content is None:
+                for path in paths:
+                    parsed[f"{blob}:{path}"] = Parsed(None, None, "", "missing from git")
                 continue
-            result = parse_algorithm(content, path, context, plain)
-            plain = result.plain if result.plain is not None else None
-            parsed[f"{blob}:{path}"] = result
+            current = known.get(hashlib.sha256(content).hexdigest())
+            for path in paths:
+                if current is not None and current.get("id") == PurePosixPath(path).stem:
+                    parsed[f"{blob}:{path}"] = Parsed(current, None, "", "")  # still current
+                else:
+                    yield f"{blob}:{path}", content, path
+
+    with parsing_pool(len(needed) - len(known)) as pool:
+        parsed.update(parse_many(to_parse(), context, pool))
     walker.walk(commits, parsed)
     return History(walker.chains, provider_data)
 
@@ -291,16 +235,14 @@ def build_versions(chain: _Chain, languages: list[str]) -> list[Version]:
     for number, entry in enumerate(chain.versions, start=1):
         parsed: Parsed = entry["parsed"]
         commit: Commit = entry["commit"]
-        content = parsed.data if parsed.data is not None else parsed.plain
-        content = content if isinstance(content, dict) else {}
+        content = parsed.content
         event = "added" if previous is None else "changed"
         diff = None
         if previous is not None:
-            before = previous.data if previous.data is not None else previous.plain
-            migration = previous.data is None or parsed.data is None
-            diff = diff_disclosures(
-                before if isinstance(before, dict) else {}, content, languages, migration
-            )
+            before = previous.content
+            against, diff = entry.get("diff") or (None, None)
+            if against is not previous or diff is None:  # chains were merged, or a restore
+                diff = compare(previous, parsed, languages) or Diff()
             if entry["restored"]:
                 event = "restored"
             elif entry["renamed"]:

@@ -357,3 +357,22 @@ def test_registry_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     assert _history_notes(result.notes) == []
     feed = next(d for d in result.registry.disclosures if d.key == "acme/feed")
     assert [v.path for v in feed.versions] == ["data/registry/acme/feed.yaml"] * 2
+
+
+def test_parsing_in_worker_processes_gives_the_same_versions(
+    scen: Scenario, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen import content
+    from sitegen.history import attach_history
+
+    monkeypatch.setattr(content, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(content, "CHUNK", 2)
+    loaded = load_registry(scen.source, Report())
+    assert loaded is not None
+    parallel = attach_history(loaded, scen.source)
+
+    def summary(reg: Registry) -> list[tuple[str, int, str, str]]:
+        return [(d.key, v.number, v.commit, v.problem) for d in reg.disclosures for v in d.versions]
+
+    assert summary(parallel) == summary(registry)
+    assert len(summary(parallel)) == 12

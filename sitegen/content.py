@@ -1,0 +1,182 @@
+"""A disclosure file's content at one commit: parsed, validated and compared as the build would.
+
+History and ``diff`` read files from git, not from disk, so this module runs the load stage's
+parser and the format's models on bytes.  A file that no longer validates keeps its text, its
+parsed YAML and the reason.  Parsing is the expensive part of reading a long history, so a
+large batch is spread over worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import PurePosixPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from sitegen.diagnostics import Report
+from sitegen.diff import Diff, diff_disclosures
+from sitegen.load import Kind, SourceDoc, YamlProblem, decode, parse_yaml
+from sitegen.model import Algorithm
+from sitegen.validate import report_validation_error
+
+PARALLEL_MIN = 1000  # files; below this, starting worker processes costs more than it saves
+CHUNK = 250
+
+
+@dataclass
+class Parsed:
+    """One file's content read under today's format."""
+
+    data: dict[str, Any] | None  # validated, JSON-ready; None when it does not validate
+    plain: Any  # the parsed YAML, for a best-effort diff of an invalid version
+    raw: str  # the text, kept only when ``data`` is None
+    problem: str  # why it does not validate
+
+    @property
+    def content(self) -> dict[str, Any]:
+        """What is compared: the validated data, else the parsed YAML (else nothing)."""
+        value = self.data if self.data is not None else self.plain
+        return value if isinstance(value, dict) else {}
+
+
+def compare(before: Parsed, after: Parsed, languages: list[str]) -> Diff | None:
+    """The diff between two contents, or None when they are the same version.
+
+    Equal data is the common case and costs one comparison; otherwise the semantic diff
+    decides, so a reordering or a re-indented file is not a new version.
+    """
+    if before.data is not None and after.data is not None:
+        if before.data == after.data:
+            return None
+        diff = diff_disclosures(before.data, after.data, languages)
+        return diff if diff.changes else None
+    if before.data is None and after.data is None and before.plain is None and after.plain is None:
+        if before.raw == after.raw:
+            return None
+        return Diff(migration=True)  # two unparsable texts: only the text changed
+    diff = diff_disclosures(before.content, after.content, languages, migration=True)
+    both_invalid = before.data is None and after.data is None
+    return None if both_invalid and not diff.changes else diff
+
+
+def _first_problem(report: Report) -> str:
+    items = list(report)
+    if not items:
+        return "does not validate"
+    first = items[0]
+    where = f"line {first.line}: " if first.line > 1 else ""
+    what = f"{first.field}: {first.message}" if first.field else first.message
+    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    return f"{where}{what}{more}"
+
+
+def parse_algorithm(
+    raw: bytes | str, path: str, context: dict[str, Any], plain: Any = None
+) -> Parsed:
+    """Parse and validate one algorithm file's content as the build would, without a disk."""
+    pure = PurePosixPath(path)
+    stem, provider_id = pure.stem, pure.parent.name
+    positions: dict[Any, tuple[int, int]] = {}
+    key_positions: dict[Any, tuple[int, int]] = {}
+    try:
+        text = decode(raw) if isinstance(raw, bytes) else raw
+        if plain is None:
+            plain, positions, key_positions = parse_yaml(text)
+    except YamlProblem as exc:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        problem = f"line {exc.line}: {exc.message}" if exc.line > 1 else exc.message
+        return Parsed(None, None, text, problem)
+    if not isinstance(plain, dict):
+        return Parsed(None, plain, text, "the file is not a mapping")
+    data = dict(plain)
+    given = data.setdefault("id", stem)
+    problem = ""
+    if given != stem:
+        problem = f"id: id '{given}' does not match the file name '{stem}'"
+    else:
+        doc = SourceDoc(path, Kind.ALGORITHM, provider_id, stem, data, "", positions, key_positions)
+        try:
+            model = Algorithm.model_validate(data, context=context)
+            dump = model.model_dump(mode="json")
+            return Parsed(dump, None, "", "")
+        except ValidationError as exc:
+            report = Report()
+            report_validation_error(doc, Algorithm, exc, report)
+            problem = _first_problem(report)
+    return Parsed(None, plain, text, problem)
+
+
+def _parse_chunk(items: list[tuple[bytes, str]], context: dict[str, Any]) -> list[Parsed]:
+    return [parse_algorithm(raw, path, context) for raw, path in items]
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _ready() -> None:
+    """Nothing: submitted once so every worker process exists before git starts."""
+
+
+@contextmanager
+def parsing_pool(total: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for parsing ``total`` files, or None when one process is better.
+
+    The workers are forked here, before any git process or thread exists, so they inherit
+    no pipe (a copy of ``cat-file``'s stdin would keep it from ever seeing the end) and no
+    lock held by another thread.  Only Linux forks safely this way; elsewhere parsing stays
+    in this process.
+    """
+    workers = _workers()
+    if total < PARALLEL_MIN or workers < 2 or not sys.platform.startswith("linux"):
+        yield None
+        return
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+        pool.submit(_ready).result()
+    except (OSError, BrokenProcessPool):
+        yield None
+        return
+    with pool:
+        yield pool
+
+
+def parse_many(
+    items: Iterable[tuple[str, bytes, str]],
+    context: dict[str, Any],
+    pool: ProcessPoolExecutor | None,
+) -> Iterator[tuple[str, Parsed]]:
+    """(key, content, path) -> (key, Parsed), in chunks across ``pool`` when there is one.
+
+    Chunks are submitted as the contents arrive, with a bounded number in flight, so a long
+    history is never held in memory whole.
+    """
+    if pool is None:
+        for key, raw, path in items:
+            yield key, parse_algorithm(raw, path, context)
+        return
+    limit = 2 * _workers()
+    pending: list[tuple[list[str], Future[list[Parsed]]]] = []
+    keys: list[str] = []
+    chunk: list[tuple[bytes, str]] = []
+    for key, raw, path in items:
+        keys.append(key)
+        chunk.append((raw, path))
+        if len(chunk) == CHUNK:
+            pending.append((keys, pool.submit(_parse_chunk, chunk, context)))
+            keys, chunk = [], []
+            while len(pending) > limit:
+                done_keys, future = pending.pop(0)
+                yield from zip(done_keys, future.result(), strict=True)
+    if chunk:
+        pending.append((keys, pool.submit(_parse_chunk, chunk, context)))
+    for done_keys, future in pending:
+        yield from zip(done_keys, future.result(), strict=True)
