@@ -151,6 +151,7 @@ def _scalar(event: Any) -> Any:
 
 def parse_yaml(
     text: str,
+    parser: Any = None,
 ) -> tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
     """Parse one YAML document into plain values with positions; raise YamlProblem."""
     positions: dict[FieldPath, tuple[int, int]] = {}
@@ -160,7 +161,7 @@ def parse_yaml(
     root: Any = None
     documents = nodes = 0
     try:
-        for event in _events(text):
+        for event in _events(text, parser or _Parser):
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
@@ -236,6 +237,10 @@ def parse_yaml(
                 new: Any = {} if mapping else []
                 stack.append([new, path, None])
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and parser is None:
+            # libyaml 0.2.5+ scans far ahead and stops at 1,000 levels before this function
+            # sees the 33rd; the pure-Python parser gives the same answer in every version.
+            return parse_yaml(text, yaml.SafeLoader)
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
@@ -259,8 +264,8 @@ def parse_yaml(
     return root, positions, key_positions
 
 
-def _events(text: str) -> Iterator[Any]:
-    loader = _Parser(text)
+def _events(text: str, parser: Any) -> Iterator[Any]:
+    loader = parser(text)
     try:
         while loader.check_event():
             yield loader.get_event()

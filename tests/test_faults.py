@@ -78,22 +78,26 @@ def test_sigkill_at_random_points_never_leaves_a_half_written_site(tmp_path: Pat
     new = digest_tree(reference)
     assert len(old) > 500 and old != new
 
-    # A timing run: how long a whole build takes, and when writing starts.
-    check_out = tmp_path / "timing" / "_site"
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [*BUILD, "--source", str(new_source), "--out", str(check_out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    writing_at = None
-    while proc.poll() is None:
-        if writing_at is None and staging_dirs(check_out):
-            writing_at = time.monotonic() - started
-        time.sleep(0.002)
-    total = time.monotonic() - started
-    assert proc.returncode == 0
-    assert writing_at is not None, "never saw the staging folder"
+    # Timing runs (the faster of two, as the first may compile bytecode): how long a whole
+    # build takes, and when writing starts.
+    timings = []
+    for run in range(2):
+        check_out = tmp_path / f"timing-{run}" / "_site"
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [*BUILD, "--source", str(new_source), "--out", str(check_out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        seen = None
+        while proc.poll() is None:
+            if seen is None and staging_dirs(check_out):
+                seen = time.monotonic() - started
+            time.sleep(0.002)
+        assert proc.returncode == 0
+        assert seen is not None, "never saw the staging folder"
+        timings.append((time.monotonic() - started, seen))
+    total, writing_at = min(timings)
     assert total - writing_at > 0.2, f"writing took only {total - writing_at:.2f}s"
 
     rng = random.Random(SEED)
@@ -121,7 +125,10 @@ def test_sigkill_at_random_points_never_leaves_a_half_written_site(tmp_path: Pat
             build_site(old_source, out)
             continue
         assert proc.returncode == -signal.SIGKILL
-        assert now == old, f"attempt {attempt}: the site changed under a killed build"
+        assert now in (old, new), f"attempt {attempt}: a killed build left a mixed site"
+        if now == new:  # killed after the atomic swap, while it removed the old site
+            build_site(old_source, out)
+            continue
         killed_while_writing += was_writing
     assert killed_while_writing >= 4, killed_while_writing
 
