@@ -97,13 +97,18 @@ class HistoryPages:
     # -- pages --------------------------------------------------------------------------------
 
     def pages(self) -> Iterator[tuple[str, bytes]]:
+        labels = {lang: self.labels(lang) for lang in self.registry.languages}
+        for disclosure in self.registry.disclosures:
+            for lang in self.registry.languages:
+                yield self.history(lang, disclosure, labels[lang])
+            for version in disclosure.versions:
+                model = None  # validated once for all languages
+                if version.data is not None:
+                    model = Algorithm.model_validate(version.data, context=self.context)
+                for lang in self.registry.languages:
+                    yield self.version(lang, disclosure, version, model)
         for lang in self.registry.languages:
-            labels = self.labels(lang)
-            for disclosure in self.registry.disclosures:
-                yield self.history(lang, disclosure, labels)
-                for version in disclosure.versions:
-                    yield self.version(lang, disclosure, version)
-            yield from self.changes(lang, labels)
+            yield from self.changes(lang, labels[lang])
             for old, new in sorted(self.registry.moved.items()):
                 yield from self.moved(lang, old, new)
 
@@ -145,7 +150,9 @@ class HistoryPages:
             return None
         return next((v for v in reversed(disclosure.versions) if v.event == "withdrawn"), None)
 
-    def version(self, lang: str, disclosure: Disclosure, version: Version) -> tuple[str, bytes]:
+    def version(
+        self, lang: str, disclosure: Disclosure, version: Version, model: Algorithm | None
+    ) -> tuple[str, bytes]:
         path = self.urls.version(lang, disclosure.key, version.number)
         name = self.renderer.name(disclosure.algorithm.name, lang)
         title = self.theme.gettext("version.title", lang, name=name, n=version.number)
@@ -156,11 +163,10 @@ class HistoryPages:
             "is_latest": version.number == len(disclosure.versions) and disclosure.current,
             "date": iso(version.date),
         }
-        if version.data is None:
+        if model is None:
             return path, self.renderer.render("version_raw.html", path, lang, title, **common)
-        algorithm = Algorithm.model_validate(version.data, context=self.context)
         return path, self.renderer.render(
-            "version.html", path, lang, title, a=algorithm, feedback_url=None, **common
+            "version.html", path, lang, title, a=model, feedback_url=None, **common
         )
 
     def event_view(self, event: Event, labels: Labels) -> EventView:
