@@ -75,7 +75,7 @@ class Row:
 
     kind: str
     kind_label: str
-    label: str
+    label: Markup  # item names in another language carry their lang attribute
     path: str
     old: Markup
     new: Markup
@@ -149,9 +149,20 @@ class Labels:
             return self._("diff.substantive")
         return f"{self._('diff.editorial')} ({self._('diff.reason.' + change.reason)})"
 
-    def path(self, change: FieldChange, old: dict[str, Any], new: dict[str, Any]) -> str:
+    def shown(self, value: Any) -> Markup:
+        """A localized value as HTML, marked with its language when it is a fallback."""
+        if isinstance(value, dict):
+            for lang in (self.lang, *self.languages, *value):
+                text = value.get(lang)
+                if isinstance(text, str):
+                    if lang == self.lang:
+                        return Markup(escape(text))
+                    return Markup(f'<span lang="{escape(lang)}">{escape(text)}</span>')
+        return Markup(escape(self.text(value)))
+
+    def path(self, change: FieldChange, old: dict[str, Any], new: dict[str, Any]) -> Markup:
         """``Decision criteria › Freshness › Name › English``."""
-        out = [self.field(change.parts[0])]
+        out: list[str | Markup] = [self.field(change.parts[0])]
         containers: list[Any] = [old.get(change.parts[0]), new.get(change.parts[0])]
         for index, part in enumerate(change.parts[1:], start=1):
             parent = change.parts[index - 1]
@@ -166,13 +177,15 @@ class Labels:
             else:
                 out.append(self.sub(part))
                 containers = [c.get(part) if isinstance(c, dict) else None for c in containers]
-        return " › ".join(out)
+        return Markup(" › ").join(out)
 
-    def _item_label(self, parent: str, key: str, item: Any) -> str:
+    def _item_label(self, parent: str, key: str, item: Any) -> str | Markup:
         if not isinstance(item, dict):
             return self.enum(parent, key) or key
-        name = self.text(item.get("name")) or self.text(item.get("label"))
-        return name or key
+        for field in ("name", "label"):
+            if self.text(item.get(field)):
+                return self.shown(item.get(field))
+        return key
 
     # -- values ----------------------------------------------------------------------------
 

@@ -35,9 +35,13 @@ _CONFIG = (
 
 
 class GitUnavailable(SitegenError):
-    """Git cannot answer for this folder; ``reason`` says why in words a user can act on."""
+    """Git cannot answer for this folder; the message says why in words a user can act on."""
 
     code = 2
+
+
+class NotARepository(GitUnavailable):
+    pass
 
 
 def _env() -> dict[str, str]:
@@ -75,7 +79,7 @@ class Git:
         if result.returncode != 0:
             text = result.stderr.decode("utf-8", "replace").strip()
             if "not a git repository" in text.lower():
-                raise GitUnavailable(f"{start} is not in a git repository")
+                raise NotARepository(f"{start} is not in a git repository")
             raise GitUnavailable(f"git cannot read {start}: {_last_line(text)}")
         self.top = Path(result.stdout.decode("utf-8", "surrogateescape").strip())
 

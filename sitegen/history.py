@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from sitegen.content import Parsed, compare, parse_many, parsing_pool
 from sitegen.diff import Diff
-from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable
+from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable, NotARepository
 from sitegen.load import YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm, FilingStatus, Provider
 from sitegen.registry import Disclosure, Ending, Event, Registry, Version, sort_disclosures
@@ -298,6 +298,12 @@ def unavailable_reason(folder: Path) -> tuple[Git | None, str]:
         if not git.has_commits():
             return None, "history unavailable: the repository has no commits yet"
         git.prefix(folder)
+    except NotARepository:
+        # Said on public pages too, so without the build machine's paths.
+        return (
+            None,
+            f"history unavailable: the registry folder {folder.name}/ is not in a git repository",
+        )
     except GitUnavailable as exc:
         return None, f"history unavailable: {exc}"
     except ValueError:

@@ -213,3 +213,33 @@ def test_highlight_escapes_before_marking() -> None:
     assert "script" in "".join(t.get_text() for t in new_doc.find_all("ins"))
     assert "<del>" not in new and "<ins>" not in old
     assert BeautifulSoup(old, "html.parser").get_text() == "a <b>x</b> & c"
+
+
+def test_labels_mark_fallback_languages_and_escape_names(base: dict[str, Any]) -> None:
+    from sitegen.changelabels import Labels
+    from sitegen.theme import Theme
+
+    theme = Theme()
+
+    def gettext(key: str, lang: str | None = None, **values: Any) -> str:
+        return theme.gettext(key, lang or "en", **values)
+
+    new = copy.deepcopy(base)
+    hostile = {
+        "id": "x",
+        "name": {"zh": "<img src=x onerror=alert(1)>"},
+        "description": {"zh": "说明。"},
+    }
+    new["decision_criteria"].append(hostile)
+    new["decision_criteria"][0]["description"]["en"] = "Closer <b>matches</b> rank higher."
+    diff = diff_disclosures(base, new, LANGS)
+    view = Labels(gettext, "en", LANGS).diff(diff, base, new)
+    labels = [str(row.label) for row in view.rows]
+    assert labels == [
+        "Decision criteria › Interest match › Description › English",
+        'Decision criteria › <span lang="zh">&lt;img src=x onerror=alert(1)&gt;</span>',
+    ]
+    added = str(view.rows[1].new)
+    assert "<img" not in added and "&lt;img src=x onerror=alert(1)&gt;" in added
+    assert "<b>" not in str(view.rows[0].new) and "&lt;b&gt;" in str(view.rows[0].new)
+    assert [label for label, _ in view.unchanged][:2] == ["Identifier", "Name"]
