@@ -23,6 +23,7 @@ from sitegen.registry import Registry
 from sitegen.render import Renderer
 from sitegen.scaffold import report_placeholders
 from sitegen.schema import schema_files
+from sitegen.search import SearchStage
 from sitegen.serve import LIVE_RELOAD
 from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.timing import phase, timed
@@ -96,6 +97,8 @@ def build_site(
     renderer.extra_context.update({"csp": CSP, "extra_nav": []})
     history = HistoryPages(renderer)
     history.install()
+    search = SearchStage(renderer)
+    search.install()
     feeds = Feeds(registry, renderer.urls, theme)
     renderer.feeds_for = feeds.links
     result = BuildResult(registry, report, out)
@@ -103,7 +106,8 @@ def build_site(
         result.notes.append(registry.history_note)
     with phase("write"), SiteWriter(out) as writer:
         html_paths: list[str] = []
-        for path, data in timed(chain(renderer.pages(), history.pages()), "render"):
+        pages = chain(renderer.pages(), history.pages(), search.pages())
+        for path, data in timed(pages, "render"):
             writer.write(path, data)
             html_paths.append(path)
             if progress is not None:
@@ -112,6 +116,9 @@ def build_site(
             writer.write(path, data)
         for path, data in timed(chain(history.api_files(), feeds.files()), "export"):
             writer.write(path, data)
+        for path, data in timed(search.files(), "search"):
+            writer.write(path, data)
+        result.notes.append(search.note())
         for path, file in theme.static_files():
             if path != LIVE_RELOAD:  # only `serve` uses it, from the theme folder
                 writer.copy(path, file)
