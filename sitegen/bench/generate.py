@@ -43,7 +43,6 @@ class _Meta:
     number: str
     first_status: str  # pending, filed
     withdrawn_at: int | None  # version index at which it is withdrawn
-    rng: random.Random  # drawn from for everything else about this disclosure
 
 
 def version_dates(versions: int) -> list[dt.date]:
@@ -111,7 +110,7 @@ class Synthetic:
         used: set[tuple[int, str]] = set()
         metas = []
         for i in range(self.n):
-            rng = random.Random(f"{self.seed}/{i}")
+            rng = random.Random(f"{self.seed}/{i}/meta")
             provider = i % self.p
             category = rng.choices(categories, weights)[0]
             domain = rng.choice(bank.DOMAINS[category])
@@ -125,7 +124,7 @@ class Synthetic:
             roll = rng.random()
             first = "pending" if roll < 0.25 else "filed"
             withdrawn = self.versions - 1 if rng.random() < 0.08 and self.versions > 1 else None
-            metas.append(_Meta(provider, ident, category, domain, number, first, withdrawn, rng))
+            metas.append(_Meta(provider, ident, category, domain, number, first, withdrawn))
         return metas
 
     # -- one disclosure ----------------------------------------------------------------------
@@ -133,7 +132,7 @@ class Synthetic:
     def base(self, i: int) -> tuple[dict[str, Any], _Filler]:
         meta = self.meta[i]
         provider = self.providers[meta.provider]
-        rng = meta.rng
+        rng = random.Random(f"{self.seed}/{i}")
         d = meta.domain
         edition_zh, edition_en = rng.choice(EDITIONS)
         product = (provider["brand"][0] + edition_zh, provider["brand"][1] + edition_en)

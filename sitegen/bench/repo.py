@@ -158,10 +158,10 @@ def change_one(source: Path, run: int) -> Path:
     repo = source.parent
     first = min(p for p in source.glob("*/*.yaml") if p.name != "provider.yaml")
     text = first.read_text("utf-8")
-    head, sep, _old = text.partition("change_note:\n")
+    head, sep, _old = text.partition("change_note:\n")  # the generator writes it last
     note = (
         f"change_note:\n  zh: 第 {run} 次修订：更正了运行机制说明中的错别字。\n"
-        f"  en: Revision {run}: corrected a typo in the description of the mechanism.\n"
+        f'  en: "Revision {run}: corrected a typo in the description of the mechanism."\n'
     )
     first.write_text(head + note if sep else text + note, "utf-8")
     git(repo, "add", "--", str(first.relative_to(repo)))

@@ -1,0 +1,157 @@
+"""Run one command in a fresh process and measure it: wall clock, peak memory, exit status.
+
+CPU time (user + system, from the same ``wait4``) is reported beside the wall clock because
+a shared machine's load stretches wall-clock times but hardly CPU time.
+
+Peak memory is reported two ways.  ``maxrss`` is the kernel's exact high-water mark of the
+largest single process in the tree (``wait4``'s ``ru_maxrss``).  ``tree_rss`` is the largest
+sum of the resident sizes of the process and all its descendants, sampled every
+``SAMPLE_SECONDS`` from ``/proc`` (Linux only; None elsewhere): it is what a process pool
+really uses at once, but a spike shorter than the interval can be missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.1
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@dataclass(frozen=True)
+class Measured:
+    command: list[str]
+    returncode: int
+    seconds: float
+    maxrss: int  # bytes, largest single process
+    tree_rss: int | None  # bytes, largest sampled sum over the process tree
+    cpu: float  # user + system seconds of the process and its reaped descendants
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and its descendants, from one pass over /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()  # the name may hold spaces
+        pid, ppid = int(entry.name), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields[21]) * _PAGE
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+class _Sampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, _tree_rss(self.pid))
+            self.stop.wait(SAMPLE_SECONDS)
+
+
+def run(
+    command: Sequence[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    memory_limit: int | None = None,
+) -> Measured:
+    """Run ``command`` to completion (or ``timeout`` seconds, then kill it) and measure it.
+
+    ``memory_limit`` caps the process's address space (bytes), so a tool that would exhaust a
+    shared machine's memory fails alone instead of waking the kernel's OOM killer.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            preexec_fn=_limit(memory_limit) if memory_limit else None,
+        )
+        sampler = _Sampler(proc.pid) if os.path.exists("/proc/self/stat") else None
+        if sampler is not None:
+            sampler.start()
+        expired = threading.Event()
+
+        def kill() -> None:
+            expired.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer is not None:
+            timer.start()
+        # wait4 reaps the child and gives its own resource usage (its peak RSS, not the
+        # running maximum over every child this process ever had).
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if timer is not None:
+            timer.cancel()
+        if sampler is not None:
+            sampler.stop.set()
+            sampler.join()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    return Measured(
+        list(command),
+        proc.returncode,
+        seconds,
+        usage.ru_maxrss * 1024,  # kilobytes on Linux
+        sampler.peak if sampler is not None else None,
+        usage.ru_utime + usage.ru_stime,
+        stdout.decode("utf-8", "replace"),
+        stderr.decode("utf-8", "replace"),
+        expired.is_set(),
+    )
+
+
+def _limit(size: int) -> Callable[[], None]:
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    return apply
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
