@@ -37,6 +37,7 @@ class VersionView:
     version: Version
     diff: DiffView | None
     previous: int | None  # number of the version it is compared with
+    new_note: bool = True  # the change note differs from the previous version's
 
     @property
     def anchor(self) -> str:
@@ -126,7 +127,9 @@ class HistoryPages:
                 before = _previous(disclosure, version)
                 view = labels.diff(version.diff, before, version.data)
             previous = version.number - 1 if version.number > 1 else None
-            views.append(VersionView(version, view, previous))
+            before = disclosure.versions[version.number - 2] if previous else None
+            new_note = before is None or before.change_note != version.change_note
+            views.append(VersionView(version, view, previous, new_note))
         return views
 
     def history(self, lang: str, disclosure: Disclosure, labels: Labels) -> tuple[str, bytes]:

@@ -235,6 +235,13 @@ def test_history_page_shows_a_timeline_with_diffs(site: Path) -> None:
     assert inserted == ["how long people ", "how they interact"]
     assert v6.select_one("td.new")["lang"] == "en"
     assert "Editorial (translation wording)" in v6.get_text()
+    # A change note carried over unchanged from the version before is not repeated.
+    notes = [
+        h.find_parent("li")["id"]
+        for h in page.find_all("h3", string="What changed in this version")
+    ]
+    assert notes == ["v2"]
+    assert "Lower watch-time weight." in v2.get_text()
     # The invalid version says why, and its diff is a migration.
     v4 = page.find(id="v4")
     assert "does not validate under the current disclosure format" in v4.get_text()
