@@ -383,3 +383,29 @@ def test_parsing_in_worker_processes_gives_the_same_versions(
 
     assert summary(parallel) == summary(registry)
     assert len(summary(parallel)) == 12
+
+
+def test_a_merged_pull_request_is_one_version(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    shutil.copytree(Path(__file__).parent / "fixtures/mini", repo.path("disclosures"))
+    repo.commit("Add the registry", "2025-01-01T00:00:00Z")
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.replace("disclosures/acme/feed.yaml", "weight: 0.6", "weight: 0.4")
+    repo.commit("Lower the weight", "2025-02-01T00:00:00Z")
+    repo.replace("disclosures/acme/feed.yaml", "response_days: 10", "response_days: 5")
+    repo.commit("Answer faster", "2025-02-02T00:00:00Z")
+    repo.git("checkout", "-q", "main")
+    repo.git(
+        "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "pr", date="2025-02-10T00:00:00Z"
+    )
+    merge = repo.git("rev-parse", "HEAD").strip()
+    result = build_site(repo.path("disclosures"), tmp_path / "_site")
+    feed = next(d for d in result.registry.disclosures if d.key == "acme/feed")
+    assert [(v.number, v.commit) for v in feed.versions][1:] == [(2, merge)]
+    v2 = feed.versions[1]
+    assert v2.date.isoformat() == "2025-02-10T00:00:00+00:00"
+    assert v2.diff is not None
+    assert [c.path for c in v2.diff.changes] == [
+        "optimization_objectives[watch-time].weight",
+        "complaint_channels[algo@acme.example].response_days",
+    ]
