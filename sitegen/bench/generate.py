@@ -42,6 +42,7 @@ class _Meta:
     domain: bank.Domain
     number: str
     first_status: str  # pending, filed
+    filed_at: int | None  # version index at which a pending filing gets its number
     withdrawn_at: int | None  # version index at which it is withdrawn
 
 
@@ -123,8 +124,13 @@ class Synthetic:
             number = f"网信算备{region}{rng.randrange(10**6, 10**7)}{i:08d}号"
             roll = rng.random()
             first = "pending" if roll < 0.25 else "filed"
-            withdrawn = self.versions - 1 if rng.random() < 0.08 and self.versions > 1 else None
-            metas.append(_Meta(provider, ident, category, domain, number, first, withdrawn))
+            # Half of the pending filings get their number in the second version.
+            filed_at = 1 if roll < 0.125 and self.versions > 1 else None
+            withdraw = rng.random() < 0.08 and self.versions > 1 and first == "filed"
+            withdrawn = self.versions - 1 if withdraw else None
+            metas.append(
+                _Meta(provider, ident, category, domain, number, first, filed_at, withdrawn)
+            )
         return metas
 
     # -- one disclosure ----------------------------------------------------------------------
@@ -323,7 +329,7 @@ class Synthetic:
             steps = sorted(rng.sample(range(len(bank.MECHANISM)), rng.randint(3, 6)))
             a["mechanism"] = self._mechanism(steps, fill)
             notes.append(bank.CHANGE_NOTES["mechanism"])
-        if a["filing"]["status"] == "pending" and v == 1:
+        if meta.filed_at == v:
             self._file(a, meta, date - dt.timedelta(days=rng.randint(10, 60)))
             notes.append(bank.CHANGE_NOTES["filed"])
         if meta.withdrawn_at == v:
