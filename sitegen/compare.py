@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sitegen.content import Parsed, compare, parse_algorithm
+from sitegen.content import Parsed, compare, parse_many, parsing_pool
 from sitegen.diagnostics import UsageError
 from sitegen.diff import Diff, diff_disclosures
 from sitegen.gitlog import BlobReader, Git, GitUnavailable
@@ -241,11 +242,16 @@ class GitComparer:
                 (old_path if old_ok else "", old_blob, entry.path if new_ok else "", new_blob)
             )
         parsed: dict[str, Parsed] = {}
-        for blob, content in BlobReader(self.git).read(wanted):
-            for path in wanted[blob]:
-                if content is None:
-                    raise UsageError(f"git cannot read {path} ({blob[:12]})")
-                parsed[f"{blob}:{path}"] = parse_algorithm(content, path, self.context)
+
+        def contents() -> Iterator[tuple[str, bytes, str]]:
+            for blob, content in BlobReader(self.git).read(wanted):
+                for path in wanted[blob]:
+                    if content is None:
+                        raise UsageError(f"git cannot read {path} ({blob[:12]})")
+                    yield f"{blob}:{path}", content, path
+
+        with parsing_pool(sum(len(paths) for paths in wanted.values())) as pool:
+            parsed.update(parse_many(contents(), self.context, pool))
         report = DiffReport(old, new, self.languages)
         for old_path, old_blob, new_path, new_blob in pairs:
             before = parsed[f"{old_blob}:{old_path}"] if old_blob else None
