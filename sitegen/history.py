@@ -4,10 +4,9 @@ The registry lives in git and each merged change is a commit, so the first-paren
 registry folder is the list of publications.  One ``git log --raw`` pass gives every changed
 file per commit (renames followed); the blobs are read through one ``cat-file --batch``,
 parsed once each with the load stage's parser and validated with today's models
-(``sitegen.content``).  A commit
-is a new version only when the validated content changed, so re-indenting, comments and key
-order never make one.  A historic file that no longer validates is kept as raw text with the
-reason, never dropped.
+(``sitegen.content``).  A commit is a new version only when the validated content changed,
+so re-indenting, comments, key order and reordered items never make one.  A historic file
+that no longer validates is kept as raw text with the reason, never dropped.
 """
 
 from __future__ import annotations
