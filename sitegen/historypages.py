@@ -127,8 +127,8 @@ class HistoryPages:
                 before = _previous(disclosure, version)
                 view = labels.diff(version.diff, before, version.data)
             previous = version.number - 1 if version.number > 1 else None
-            before = disclosure.versions[version.number - 2] if previous else None
-            new_note = before is None or before.change_note != version.change_note
+            earlier = disclosure.versions[version.number - 2] if previous else None
+            new_note = earlier is None or earlier.change_note != version.change_note
             views.append(VersionView(version, view, previous, new_note))
         return views
 
