@@ -37,7 +37,7 @@ from lunr.stemmer import stemmer  # type: ignore[import-untyped, unused-ignore]
 from lunr.stop_word_filter import stop_word_filter  # type: ignore[import-untyped, unused-ignore]
 from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 
-from sitegen.cjk import cjk_split, new_builder, serialize_index
+from sitegen.cjk import cjk_split, is_cjk, new_builder, serialize_index
 from sitegen.markdown import plain_text
 from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
@@ -114,6 +114,15 @@ def _plain(text: str) -> str:
     return plain_text(text) if _MARKUP.search(text) else " ".join(text.split())
 
 
+def number_text(number: str) -> str:
+    """What is indexed of a filing number: its digits and letters, not its Chinese wrapper.
+
+    Every number reads 网信算备…号, so those characters would make every disclosure a candidate
+    for every number typed; search-core.js drops them from a query word holding four digits.
+    """
+    return "".join(" " if is_cjk(char) else char for char in number).strip()
+
+
 def index_document(disclosure: Disclosure, ref: int, lang: str, default: str) -> dict[str, str]:
     a, provider = disclosure.algorithm, disclosure.provider
     items: list[Objective | Criterion] = [*a.optimization_objectives, *a.decision_criteria]
@@ -121,7 +130,7 @@ def index_document(disclosure: Disclosure, ref: int, lang: str, default: str) ->
         "r": str(ref),
         "n": _every(a.name, lang),
         "p": "\n".join([*(_every(p.name, lang) for p in a.products), _every(provider.name, lang)]),
-        "f": f"{a.filing.number or ''}\n{provider.id}",
+        "f": f"{number_text(a.filing.number or '')}\n{provider.id}",
         "o": "\n".join(
             f"{_text(item.name, lang, default)}\n{_plain(_text(item.description, lang, default))}"
             for item in items

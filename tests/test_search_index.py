@@ -99,7 +99,7 @@ def test_index_documents_hold_the_fields_that_matter() -> None:
     assert "流光视频" in zh["p"] and "Liuguang Video" in zh["p"]
     assert "北京流光视界网络科技有限公司" in en["p"]  # the provider, in both languages
     # language-neutral: the filing number and the provider id
-    assert zh["f"] == en["f"] == "网信算备110108526018150220299号\nliuguang-video"
+    assert zh["f"] == en["f"] == "110108526018150220299\nliuguang-video"
     # objectives and criteria, summary: only the page's language
     assert "完整观看" in zh["o"] and "Watching to the end" not in zh["o"]
     assert "Watching to the end" in en["o"] and "完整观看" not in en["o"]
@@ -511,3 +511,33 @@ def test_url_state_round_trip(tmp_path: Path) -> None:
     assert out[0]["again"] == queries[0]
     assert out[1]["again"] == queries[1]
     assert out[2]["again"] == "" and out[3]["again"] == ""
+
+
+def test_filing_number_wrapper_is_dropped_from_queries(tmp_path: Path) -> None:
+    queries = [
+        "网信算备110108526018150220299号",
+        "备案号 网信算备110108526018150220299号",
+        "2024年",
+        "第12号",  # fewer than four digits: unchanged
+        "AI特效 0299",
+        "ABC1234号",  # not only Chinese around the digits: unchanged
+    ]
+    path = tmp_path / "normalise.json"
+    path.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    out = node("normalise", path)
+    assert [" ".join(q.split()) for q in out] == [
+        "110108526018150220299",
+        "备案号 110108526018150220299",
+        "2024",
+        "第12号",
+        "AI特效 0299",
+        "ABC1234号",
+    ]
+    assert search.number_text("网信算备110108526018150220299号") == "110108526018150220299"
+
+
+def test_loading_in_slices_gives_the_same_engine(sample_site: Path, tmp_path: Path) -> None:
+    path = tmp_path / "queries.json"
+    path.write_text(json.dumps(["推荐", "AI特效", "0299", "Liuguang"]), encoding="utf-8")
+    out = node("slices", index_file(sample_site, "zh"), path)
+    assert out == {"same": [True, True, True, True], "indexDropped": True}

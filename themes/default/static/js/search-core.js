@@ -31,22 +31,39 @@
   var MARK_CHAR = /^\p{M}$/u
   var DIGITS = /^[0-9]{4,}$/
 
-  /** lunr's serialised index (the shape lunr.Index.load takes) from the compact form. */
-  function expand (compact) {
+  /**
+   * Rebuilds lunr's serialised index from the compact form a slice of terms at a time:
+   * step(deadline) works until performance-style time `deadline` (ms) and returns true when
+   * done; result() is then the shape lunr.Index.load takes.
+   */
+  function Expander (compact) {
+    var count = compact.count
+    this.compact = compact
+    this.t = 0
+    this.average = compact.lengths.map(function (lengths) {
+      var sum = 0
+      for (var i = 0; i < lengths.length; i++) sum += lengths[i]
+      return count ? sum / count : 0
+    })
+    this.vectors = compact.fields.map(function () { return new Array(count) })
+    this.inverted = new Array(compact.terms.length)
+  }
+
+  Expander.prototype.step = function (deadline, now) {
+    var compact = this.compact
     var fields = compact.fields
     var count = compact.count
     var k1 = compact.k1
     var b = compact.b
     var terms = compact.terms
     var postings = compact.postings
-    var average = compact.lengths.map(function (lengths) {
-      var sum = 0
-      for (var i = 0; i < lengths.length; i++) sum += lengths[i]
-      return count ? sum / count : 0
-    })
-    var vectors = fields.map(function () { return new Array(count) })
-    var inverted = new Array(terms.length)
-    for (var t = 0; t < terms.length; t++) {
+    var average = this.average
+    var vectors = this.vectors
+    for (var t = this.t; t < terms.length; t++) {
+      if ((t & 255) === 0 && t > this.t && now && now() > deadline) {
+        this.t = t
+        return false
+      }
       var p = postings[t]
       var posting = { _index: t }
       var f, n, j, k
@@ -84,31 +101,133 @@
           vector.push(t, Math.round(score * 1000) / 1000)
         }
       }
-      inverted[t] = [terms[t], posting]
+      this.inverted[t] = [terms[t], posting]
     }
+    this.t = terms.length
+    return true
+  }
+
+  Expander.prototype.result = function () {
+    var compact = this.compact
     var fieldVectors = []
-    for (var g = 0; g < fields.length; g++) {
-      for (var d = 0; d < count; d++) {
-        fieldVectors.push([fields[g] + '/' + d, vectors[g][d] || []])
+    for (var f = 0; f < compact.fields.length; f++) {
+      for (var d = 0; d < compact.count; d++) {
+        fieldVectors.push([compact.fields[f] + '/' + d, this.vectors[f][d] || []])
       }
     }
     return {
       version: compact.lunr,
-      fields: fields,
+      fields: compact.fields,
       fieldVectors: fieldVectors,
-      invertedIndex: inverted,
+      invertedIndex: this.inverted,
       pipeline: compact.pipeline
     }
   }
 
+  /** lunr's serialised index (the shape lunr.Index.load takes) from the compact form. */
+  function expand (compact) {
+    var expander = new Expander(compact)
+    expander.step(Infinity)
+    return expander.result()
+  }
+
+  function engineFor (data, serialised) {
+    var index = lunr.Index.load(serialised)
+    delete data.index // the compact postings are no longer needed; let them be collected
+    return { data: data, index: index, docs: data.docs }
+  }
+
+  function checkFormat (data) {
+    if (!data || data.v !== FORMAT || !data.index) throw new Error('search index: unknown format')
+  }
+
   /** An engine over one language's index file (the parsed JSON). */
   function load (data) {
-    if (!data || data.v !== FORMAT) throw new Error('search index: unknown format')
-    return {
-      data: data,
-      index: lunr.Index.load(expand(data.index)),
-      docs: data.docs
-    }
+    checkFormat(data)
+    return engineFor(data, expand(data.index))
+  }
+
+  /**
+   * The same, in slices of about `sliceMs` milliseconds with a pause between them, so that a
+   * page stays responsive while a large index is prepared. Resolves to the engine. The last
+   * two steps do what lunr.Index.load does (token set, field vectors), in slices too.
+   */
+  function loadInSlices (data, sliceMs) {
+    return new Promise(function (resolve, reject) {
+      checkFormat(data)
+      var compact = data.index
+      var clock = root.performance || Date
+      var now = function () { return clock.now() }
+      var expander = new Expander(compact)
+      var tokenSet = new lunr.TokenSet.Builder()
+      var invertedIndex = Object.create(null)
+      var fieldVectors = Object.create(null)
+      var term = 0
+      var vector = 0
+      var steps = [
+        function (deadline) { return expander.step(deadline, now) },
+        function (deadline) {
+          var inverted = expander.inverted
+          for (; term < inverted.length; term++) {
+            if ((term & 1023) === 0 && now() > deadline) return false
+            tokenSet.insert(inverted[term][0])
+            invertedIndex[inverted[term][0]] = inverted[term][1]
+          }
+          tokenSet.finish()
+          return true
+        },
+        function (deadline) {
+          var fields = compact.fields
+          var total = fields.length * compact.count
+          for (; vector < total; vector++) {
+            if ((vector & 1023) === 0 && now() > deadline) return false
+            var f = Math.floor(vector / compact.count)
+            var d = vector % compact.count
+            fieldVectors[fields[f] + '/' + d] = new lunr.Vector(expander.vectors[f][d] || [])
+          }
+          return true
+        }
+      ]
+      function work () {
+        try {
+          var deadline = now() + (sliceMs || 40)
+          while (steps.length && steps[0](deadline)) steps.shift()
+          if (steps.length) {
+            setTimeout(work, 0)
+            return
+          }
+          if (compact.lunr !== lunr.version) throw new Error('search index: built for lunr ' + compact.lunr)
+          var index = new lunr.Index({
+            invertedIndex: invertedIndex,
+            fieldVectors: fieldVectors,
+            tokenSet: tokenSet.root,
+            fields: compact.fields,
+            pipeline: lunr.Pipeline.load(compact.pipeline)
+          })
+          delete data.index
+          resolve({ data: data, index: index, docs: data.docs })
+        } catch (error) {
+          reject(error)
+        }
+      }
+      work()
+    })
+  }
+
+  /**
+   * A filing number is typed as printed, "网信算备110108526018150220299号", but only its digits
+   * are indexed (every number shares the Chinese wrapper, which would make every disclosure a
+   * candidate): in a word holding a run of four or more digits, the Chinese characters are
+   * dropped.
+   */
+  function normaliseQuery (q) {
+    return String(q || '').split(/(\s+)/).map(function (word) {
+      if (!/[0-9]{4}/.test(word)) return word
+      var chars = Array.from(word)
+      var rest = chars.filter(function (ch) { return !/[0-9]/.test(ch) })
+      if (!rest.length || !rest.every(function (ch) { return CJK.isCJK(ch) })) return word
+      return chars.map(function (ch) { return CJK.isCJK(ch) ? ' ' : ch }).join('')
+    }).join('')
   }
 
   function facetValue (engine, doc, facet) {
@@ -158,7 +277,7 @@
   function search (engine, q, filters) {
     filters = filters || emptyFilters()
     var text = (q || '').trim()
-    var clauses = text ? CJK.tokenizeQuery(text) : []
+    var clauses = text ? CJK.tokenizeQuery(normaliseQuery(text)) : []
     var found
     if (clauses.length) {
       found = CJK.buildQuery(engine.index, clauses).map(function (r) {
@@ -319,6 +438,8 @@
     DIGITS: DIGITS,
     expand: expand,
     load: load,
+    loadInSlices: loadInSlices,
+    normaliseQuery: normaliseQuery,
     search: search,
     highlight: highlight,
     parseState: parseState,

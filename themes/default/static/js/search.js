@@ -58,8 +58,9 @@
         if (!response.ok) throw new Error('HTTP ' + response.status)
         return response.json()
       })
-      .then(function (data) {
-        engine = S.load(data)
+      .then(function (data) { return S.loadInSlices(data, 40) })
+      .then(function (loaded) {
+        engine = loaded
         root.removeAttribute('aria-busy')
         facetsBox.hidden = false
         run()
