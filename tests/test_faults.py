@@ -125,7 +125,12 @@ def test_sigkill_at_random_points_never_leaves_a_half_written_site(tmp_path: Pat
             build_site(old_source, out)
             continue
         assert proc.returncode == -signal.SIGKILL
-        assert now in (old, new), f"attempt {attempt}: a killed build left a mixed site"
+        assert now in (old, new), (
+            f"attempt {attempt}: a killed build left a mixed site: "
+            f"{sorted(k for k in now if now.get(k) != old.get(k))[:5]} differ from the old site, "
+            f"{sorted(k for k in now if now.get(k) != new.get(k))[:5]} from the new, "
+            f"{len(set(old) ^ set(now))} names differ"
+        )
         if now == new:  # killed after the atomic swap, while it removed the old site
             build_site(old_source, out)
             continue
