@@ -308,7 +308,12 @@ def _history_commands(sub: Any) -> None:
     p.add_argument("new", nargs="?", metavar="B", help="revision, date or snapshot file")
     p.add_argument("--since", metavar="DATE", help="changes made on or after DATE (UTC)")
     p.add_argument("--until", metavar="DATE", help="with --since: up to the end of DATE")
-    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "markdown", "json", "html"),
+        default="text",
+        help="text (default), Markdown tables, JSON, or a standalone HTML page",
+    )
     p.add_argument("--provider", action="append", default=[], help="only this provider")
     p.add_argument(
         "--category",
