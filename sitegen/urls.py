@@ -95,8 +95,25 @@ class Urls:
 def relative(from_page: str, target: str) -> str:
     """A percent-encoded link from one output file to another."""
     start = posixpath.dirname(from_page) or "."
-    rel = posixpath.relpath(target, start)
+    rel = _relpath(target, start)
     return quote(rel, safe="/#?&=.-_~%")
+
+
+def _relpath(path: str, start: str) -> str:
+    """``posixpath.relpath`` for two paths below the site root, without its two ``getcwd``
+    calls (a build makes hundreds of thousands of links; the profile showed them)."""
+    if not path or path.startswith("/") or start.startswith("/"):
+        return posixpath.relpath(path, start)
+    to = [part for part in path.split("/") if part not in ("", ".")]
+    here = [part for part in start.split("/") if part not in ("", ".")]
+    if ".." in to or ".." in here:
+        return posixpath.relpath(path, start)
+    common = 0
+    for a, b in zip(here, to, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
 
 
 def page_url(path: str) -> str:

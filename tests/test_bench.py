@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import posixpath
 import re
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sitegen.bench import __main__ as bench_cli
 from sitegen.bench.competitors import hugo_binary, mkdocs_available, pagefind_binary
@@ -25,6 +28,7 @@ from sitegen.bench.repo import change_one, generate
 from sitegen.model import DEFAULT_FILING_PATTERN
 from sitegen.pipeline import check
 from sitegen.timing import phase, recording, timed
+from sitegen.urls import _relpath
 
 TODAY = dt.date(2026, 10, 1)  # the generator's last version is 2026-09-01
 
@@ -219,3 +223,21 @@ def test_small_benchmark_with_competitors(tmp_path: Path) -> None:
         assert report["ratios"][name]["time"] > 0
     hugo = report["competitors"]["hugo_pagefind"]
     assert hugo["hugo"]["wall"] > 0 and hugo["pagefind"]["wall"] > 0
+
+
+# -- hot-spot fixes the profile asked for keep behaviour ----------------------------------------
+
+_PART = st.sampled_from(["a", "b", "en", "index.html", "x y", "网信", ".", "", "..", "%20"])
+_PATH = st.lists(_PART, min_size=0, max_size=5).map("/".join)
+
+
+@given(path=_PATH, start=_PATH)
+def test_relative_links_match_posixpath_relpath(path: str, start: str) -> None:
+    start = start or "."
+    try:
+        expected = posixpath.relpath(path, start)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _relpath(path, start)
+        return
+    assert _relpath(path, start) == expected
