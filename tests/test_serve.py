@@ -106,7 +106,8 @@ def test_serve_rebuilds_reloads_and_shows_errors(server: Server, mini: Path) -> 
     site = mini / "site.yaml"
     site.write_text(site.read_text("utf-8").replace("测试登记册", "改名后的登记册"), "utf-8")
     wait_for(lambda: "改名后的登记册" in server.get()[1], "the rebuilt page")
-    assert server.version() > version
+    # The new files are swapped in a moment before the version the pages poll is bumped.
+    wait_for(lambda: server.version() > version, "the reload version to move on")
 
     # Break a file: the last good site stays up, with the error on the page and in the terminal.
     feed = mini / "acme" / "feed.yaml"
