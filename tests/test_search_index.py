@@ -23,7 +23,7 @@ from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 from test_cjk import node_exe
 
 from sitegen import search
-from sitegen.cjk import run_query, tokenize_query
+from sitegen.cjk import run_query, split_token, tokenize_query
 from sitegen.diagnostics import Report
 from sitegen.pipeline import build_site, load_registry
 from sitegen.registry import Registry
@@ -126,6 +126,25 @@ def test_index_terms_equal_the_cjk_pipeline(text: str) -> None:
     pipeline = Pipeline.load(["cjkSplit", "stopWordFilter", "stemmer"])
     expected = [str(t) for t in pipeline.run([Token(text, {})])]
     assert [str(t) for t in search.index_terms(Token(text, {}))] == expected
+
+
+EDGE = "々〇ー・゙ａＡ１＿﨑𠮷é\u0301ß\u00b5ǅ²½Ⅻ，。、“”《》「」【】…—·～！？：；-_'\"\\ \t"
+
+
+@given(st.text(alphabet=st.sampled_from("中文算法推荐abcXYZ019_-.,!?" + EDGE), max_size=30))
+def test_split_fast_equals_split_token(text: str) -> None:
+    assert search.split_fast(text) == split_token(text)
+
+
+def test_split_fast_equals_split_token_on_every_common_character() -> None:
+    ranges = [(0, 0x3100), (0x4DB0, 0xA000), (0xF900, 0x10000)]
+    for lo, hi in ranges:
+        for cp in range(lo, hi):
+            if 0xD800 <= cp <= 0xDFFF:
+                continue
+            char = chr(cp)
+            for text in (char, f"x{char}中", f"中{char}文"):
+                assert search.split_fast(text) == split_token(text), hex(cp)
 
 
 def test_compact_postings_round_trip() -> None:
