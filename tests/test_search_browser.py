@@ -286,3 +286,21 @@ def test_opened_from_disk_says_why_search_cannot_work(browser: Any, sample_site:
         assert page.is_visible(".browse")  # browsing still works from disk
     finally:
         context.close()
+
+
+def test_stop_words_only_say_nothing_matches(watched: Watched) -> None:
+    watched.goto("en/search/index.html?q=the")
+    wait_status(watched, "No disclosures match.")
+    assert watched.page.eval_on_selector_all(RESULT, "els => els.length") == 0
+
+
+def test_a_failed_index_download_is_reported(browser: Any, served: str) -> None:
+    w = Watched(browser, served)
+    try:
+        w.context.route("**/index.en.json", lambda route: route.abort())
+        w.goto("en/search/index.html?q=Liuguang")
+        wait_status(w, "The search index could not be loaded; reload the page to try again.")
+        assert w.page.is_visible(".browse")
+        assert w.offsite == []
+    finally:
+        w.close()

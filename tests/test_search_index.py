@@ -365,6 +365,7 @@ def test_english_stemming_and_stop_words(sample_site: Path, tmp_path: Path) -> N
     assert "recommend" in results["recommendations"]["terms"]
     for q in ("the", "the of and", "!!!"):
         assert results[q]["keys"] == [] and results[q]["total"] == 0
+        assert results[q]["searched"] is True  # the page says nothing matches
     assert "rank" in results["ranked"]["terms"] and len(results["ranked"]["keys"]) > 3
 
 

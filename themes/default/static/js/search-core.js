@@ -315,7 +315,7 @@
       terms: terms,
       substrings: clauses.filter(function (c) { return c.wildcard === 'both' })
         .map(function (c) { return c.term }),
-      searched: clauses.length > 0 || (!text && hasFilters(filters))
+      searched: text.length > 0 || hasFilters(filters)
     }
   }
 
