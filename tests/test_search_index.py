@@ -6,6 +6,8 @@ against the index files of the built sample site, so these tests check the resul
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import gzip
 import json
 import re
@@ -26,7 +28,7 @@ from sitegen import search
 from sitegen.cjk import run_query, split_token, tokenize_query
 from sitegen.diagnostics import Report
 from sitegen.pipeline import build_site, load_registry
-from sitegen.registry import Registry
+from sitegen.registry import Ending, Registry
 from sitegen.theme import Theme
 from sitegen.urls import Urls
 
@@ -561,3 +563,18 @@ def test_loading_in_slices_gives_the_same_engine(sample_site: Path, tmp_path: Pa
     path.write_text(json.dumps(["推荐", "AI特效", "0299", "Liuguang"]), encoding="utf-8")
     out = node("slices", index_file(sample_site, "zh"), path)
     assert out == {"same": [True, True, True, True], "indexDropped": True}
+
+
+def test_deleted_disclosures_are_marked(tmp_path: Path) -> None:
+    reg = load_registry(SAMPLES, Report())
+    assert reg is not None
+    gone = reg.disclosures[0]
+    reg.disclosures[0] = dataclasses.replace(
+        gone, ended=Ending(commit="0" * 40, date=dt.datetime(2026, 1, 1), last_path="x.yaml")
+    )
+    assert search.status_of(reg.disclosures[0]) == "deleted"
+    assert search.status_of(reg.disclosures[1]) == str(reg.disclosures[1].algorithm.filing.status)
+    store = search.document_store(reg, Theme(), Urls(reg.languages), "en")
+    row = store["docs"][0]
+    assert store["statuses"][row[3]] == "deleted"
+    assert store["labels"]["status"][row[3]] == "Removed"
