@@ -13,7 +13,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from sitegen.diff import CHANGED, Diff, FieldChange, highlight, inline_diff
+from sitegen.diff import CHANGED, Diff, FieldChange
+from sitegen.inline import highlight, inline_diff
 from sitegen.theme import ThemeError
 
 # Top-level field -> theme string (the disclosure page's own headings where there is one).

@@ -11,16 +11,15 @@ format migration) so that tidying a page never reads as a change of the algorith
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup, escape
 from pydantic import BaseModel
 
+from sitegen.inline import inline_diff
 from sitegen.markdown import plain_text
 from sitegen.model import Algorithm
 
@@ -366,80 +365,3 @@ def _classify(raw: _Change, languages: tuple[str, ...], migration: bool) -> Fiel
     elif kind == CHANGED and _same_words(old, new):
         reason = FORMATTING
     return FieldChange(path.text, path.parts, kind, old, new, not reason, reason, lang, path.keyed)
-
-
-# -- inline highlighting ---------------------------------------------------------------------
-
-_CJK = (
-    "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f"
-)
-# One CJK character, a run of other letters/digits (a word), a run of spaces, or one symbol.
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|\s+|.", re.DOTALL)
-MAX_TOKENS = 4000  # beyond this, show the old and new text whole
-
-
-def tokens(text: str) -> list[str]:
-    """Words for alphabetic text, single characters for Chinese (mixed text gets both)."""
-    return _TOKEN.findall(text)
-
-
-def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Segments ("=", "-", "+") turning ``old`` into ``new``; a rewrite stays two blocks."""
-    a, b = tokens(old), tokens(new)
-    if len(a) + len(b) > MAX_TOKENS:
-        return [("-", old), ("+", new)]
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    # Shared spaces and punctuation alone do not make two texts related.
-    kept = sum(
-        len(tok)
-        for block in matcher.get_matching_blocks()
-        for tok in a[block.a : block.a + block.size]
-        if tok[:1].isalnum()
-    )
-    if 2 * kept < 0.3 * (len(old.replace(" ", "")) + len(new.replace(" ", ""))):
-        return [("-", old), ("+", new)]
-    segments: list[tuple[str, str]] = []
-
-    def add(op: str, text: str) -> None:
-        if not text:
-            return
-        if segments and segments[-1][0] == op:
-            segments[-1] = (op, segments[-1][1] + text)
-        else:
-            segments.append((op, text))
-
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            add("=", "".join(a[i1:i2]))
-        else:
-            add("-", "".join(a[i1:i2]))
-            add("+", "".join(b[j1:j2]))
-    return segments
-
-
-def highlight(segments: list[tuple[str, str]], side: str) -> Markup:
-    """One side of an inline diff as HTML: text escaped first, then wrapped in del/ins."""
-    out: list[str] = []
-    for op, text in segments:
-        safe = str(escape(text))
-        if op == "=":
-            out.append(safe)
-        elif op == "-" and side == "old":
-            out.append(f"<del>{safe}</del>")
-        elif op == "+" and side == "new":
-            out.append(f"<ins>{safe}</ins>")
-    return Markup("".join(out))
-
-
-def word_diff_text(segments: list[tuple[str, str]]) -> str:
-    """The inline diff for plain text, marked like ``git diff --word-diff``: [-old-]{+new+}."""
-    parts = []
-    for op, text in segments:
-        if op == "=":
-            parts.append(text)
-        elif op == "-":
-            parts.append(f"[-{text}-]")
-        else:
-            parts.append(f"{{+{text}+}}")
-    return "".join(parts)

@@ -15,7 +15,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from sitegen.compare import DiffReport, DisclosureChange
-from sitegen.diff import ADDED, CHANGED, REMOVED, FieldChange, highlight, word_diff_text
+from sitegen.diff import ADDED, CHANGED, REMOVED, FieldChange
+from sitegen.inline import highlight, word_diff_text
 
 FORMATS = ("text", "markdown", "json", "html")
 KIND = {ADDED: "Added", REMOVED: "Removed", CHANGED: "Changed"}

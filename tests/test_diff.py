@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from sitegen.diff import (
-    diff_disclosures,
-    highlight,
-    inline_diff,
-    tokens,
-    word_diff_text,
-)
+from sitegen.diff import diff_disclosures
+from sitegen.inline import highlight, inline_diff, tokens, word_diff_text
 from sitegen.load import parse_yaml
 from sitegen.model import Algorithm
 
