@@ -578,3 +578,15 @@ def test_deleted_disclosures_are_marked(tmp_path: Path) -> None:
     row = store["docs"][0]
     assert store["statuses"][row[3]] == "deleted"
     assert store["labels"]["status"][row[3]] == "Removed"
+
+
+def test_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    import browser
+
+    monkeypatch.setattr(browser, "chromium_executable", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium"), browser.launch_chromium():
+        pass
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="chromium"), browser.launch_chromium():
+        pass
