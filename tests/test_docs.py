@@ -62,3 +62,12 @@ def test_readme_mentions_the_two_setup_commands() -> None:
     makefile = (ROOT / "Makefile").read_text("utf-8")
     assert re.search(r"^site:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert "make test" in (ROOT / ".ci/run").read_text("utf-8")
+
+
+def test_readme_lists_every_command() -> None:
+    from sitegen.cli import COMMANDS, build_parser
+
+    build_parser()
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name in COMMANDS:
+        assert f"python build.py {name}" in readme, name
