@@ -57,6 +57,7 @@ def summarize(
         "maxrss": max(m.maxrss for m in measured),
         "tree_rss": max((m.tree_rss or 0) for m in measured) or None,
     }
+    out["peak"] = max(out["maxrss"], out["tree_rss"] or 0)  # what the machine must hold
     if reports:
         out["import"] = median([r["import"] for r in reports])
         names = list(dict.fromkeys(name for r in reports for name in r["phases"]))
@@ -106,7 +107,6 @@ class Bench:
             reports.append(report)
         result["validate"] = summarize(measured, reports)
         measured, reports = [], []
-        out = self.work / "ours" / "full-0"
         for r in range(runs):
             self.log(f"  ours: full build {r + 1}/{runs}")
             for stale in (self.repo / ".sitegen-cache", self.source / ".sitegen-cache"):
