@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
 import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import lunr  # type: ignore[import-untyped, unused-ignore]
+import nodejs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -42,24 +41,8 @@ SPLIT = VECTORS["split"]
 QUERY = VECTORS["query"]
 
 
-def node_exe() -> str:
-    exe = shutil.which("node") or ("/usr/bin/node" if Path("/usr/bin/node").exists() else None)
-    if exe is None:
-        pytest.fail("node is not installed: the lunr.js half of the CJK search cannot be tested")
-    return exe
-
-
 def run_node(*args: str | Path) -> Any:
-    proc = subprocess.run(
-        [node_exe(), str(RUNNER), *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, f"node runner failed:\n{proc.stderr}"
-    return json.loads(proc.stdout)
+    return nodejs.run_node(RUNNER, *args)
 
 
 @cache

@@ -11,7 +11,6 @@ import datetime as dt
 import gzip
 import json
 import re
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lunr.pipeline import Pipeline  # type: ignore[import-untyped, unused-ignore]
 from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
-from test_cjk import node_exe
+from nodejs import run_node
 
 from sitegen import search
 from sitegen.cjk import run_query, split_token, tokenize_query
@@ -39,16 +38,7 @@ VENDOR = ROOT / "themes" / "default" / "static" / "vendor" / "lunr"
 
 
 def node(*args: str | Path) -> Any:
-    proc = subprocess.run(
-        [node_exe(), str(RUNNER), *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, f"node runner failed:\n{proc.stderr}"
-    return json.loads(proc.stdout)
+    return run_node(RUNNER, *args)
 
 
 @cache
