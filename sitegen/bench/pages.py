@@ -67,6 +67,7 @@ class Page:
     path: str  # "" for home, "x/" for a list page, "x/y" for a leaf page
     title: str
     body: str
+    search: bool = False  # what our search indexes: each disclosure's current page
 
 
 def label(key: str, lang: str, **values: Any) -> str:
@@ -111,7 +112,8 @@ class MarkdownSite:
     ) -> Iterator[Page]:
         base = f"algorithms/{key}"
         last = versions[-1]
-        yield Page(lang, base, _t(last["name"], lang), self.body(lang, base, key, last))
+        title = _t(last["name"], lang)
+        yield Page(lang, base, title, self.body(lang, base, key, last), search=True)
         rows = []
         for n, data in enumerate(versions, 1):
             path = f"{base}/v{n}"

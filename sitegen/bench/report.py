@@ -219,7 +219,8 @@ def _competitors(report: dict[str, Any]) -> list[str]:
             notes.append(f"{label}: skipped, {result['reason']}")
             continue
         if "failed" in result:
-            notes.append(f"{label}: failed, {result['failed']}")
+            peak = _rss(result["failed_run"])
+            notes.append(f"{label}: FAILED ({peak} peak), {result['failed']}")
             continue
         build, output, ratio = result["build"], result["output"], report["ratios"][name]
         rows.append(

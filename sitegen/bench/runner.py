@@ -165,7 +165,7 @@ class Bench:
         measured = self._runs(theirs.mkdocs_command(root), root, lambda r: ["-d", f"site-{r}"])
         result: dict[str, Any] = {"available": True, "markdown_pages": pages}
         if not measured[-1].ok:
-            return {**result, "failed": _failure(measured[-1])}
+            return _failed(result, "mkdocs", measured[-1])
         result["build"] = summarize(measured)
         site = root / f"site-{len(measured) - 1}"
         result["output"] = theirs.output_summary(site, site / "search")
@@ -189,21 +189,22 @@ class Bench:
             theirs.hugo_command(hugo), root, lambda r: ["--destination", f"public-{r}"]
         )
         if not built[-1].ok:
-            return {**result, "failed": _failure(built[-1])}
+            return _failed(result, "hugo", built[-1])
+        result["hugo"] = summarize(built)
         self.log(f"  pagefind: indexing x {self.their_runs}")
         indexed = self._runs(
             theirs.pagefind_command(pagefind), root, lambda r: ["--site", f"public-{r}"]
         )
         if not indexed[-1].ok:
-            return {**result, "failed": _failure(indexed[-1])}
-        result["hugo"], result["pagefind"] = summarize(built), summarize(indexed)
-        total = [
+            return _failed(result, "pagefind", indexed[-1])
+        result["pagefind"] = summarize(indexed)
+        total = [  # one after the other: the peak is the larger one's
             Measured(
                 a.command,
                 0,
                 a.seconds + b.seconds,
                 max(a.maxrss, b.maxrss),
-                None,
+                max(a.tree_rss or 0, b.tree_rss or 0) or None,
                 a.cpu + b.cpu,
                 "",
                 "",
@@ -251,11 +252,14 @@ class Bench:
             return {"available": True, "failed": str(exc)}
 
 
-def _failure(m: Measured) -> str:
+def _failed(result: dict[str, Any], tool: str, m: Measured) -> dict[str, Any]:
+    """A competitor's failure, with how long it ran and how much memory it took first."""
     if m.timed_out:
-        return f"timed out after {m.seconds:.0f} s"
-    tail = (m.stderr or m.stdout).strip().splitlines()[-5:]
-    return f"exit {m.returncode}: " + " | ".join(tail)
+        reason = f"timed out after {m.seconds:.0f} s"
+    else:
+        tail = (m.stderr or m.stdout).strip().splitlines()[-3:]
+        reason = f"exit {m.returncode} after {m.seconds:.0f} s: " + " | ".join(tail)
+    return {**result, "failed": f"{tool}: {reason}", "failed_run": summarize([m])}
 
 
 def ratios(report: dict[str, Any]) -> dict[str, Any]:
