@@ -98,7 +98,7 @@ def _md_mkdocs(page: Page) -> str:
     return f"# {page.title}\n\n{page.body}"
 
 
-def mkdocs_command(root: Path) -> list[str]:
+def mkdocs_command() -> list[str]:
     return [sys.executable, "-m", "mkdocs", "build", "--quiet", "--clean", "-f", "mkdocs.yml"]
 
 

@@ -46,6 +46,11 @@ class _Meta:
     withdrawn_at: int | None  # version index at which it is withdrawn
 
 
+def provider_count(n: int, providers: int | None) -> int:
+    """``providers``, or one provider per 25 disclosures; at least one, at most ``n``."""
+    return max(1, min(n, providers or n // 25))
+
+
 def version_dates(versions: int) -> list[dt.date]:
     return [LAST_VERSION - VERSION_STEP * (versions - 1 - v) for v in range(versions)]
 

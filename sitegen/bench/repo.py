@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sitegen.bench.generate import LAST_VERSION, Synthetic
+from sitegen.bench.generate import LAST_VERSION, Synthetic, provider_count
 from sitegen.bench.yamltext import SITE_YAML, algorithm_yaml, provider_yaml
 
 SOURCE = "disclosures"  # the registry folder inside the generated repository
@@ -103,7 +103,7 @@ def generate(
     if n < 1 or versions < 1:
         raise ValueError("need at least one disclosure and one version")
     started = time.perf_counter()
-    providers = max(1, min(n, providers if providers else n // 25))
+    providers = provider_count(n, providers)
     source = repo / SOURCE
     source.mkdir(parents=True)  # refuses an existing folder: nothing is ever overwritten
     git(repo, "init", "-q", "-b", "main")

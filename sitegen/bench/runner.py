@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.bench import competitors as theirs
-from sitegen.bench.generate import Synthetic
+from sitegen.bench.generate import Synthetic, provider_count
 from sitegen.bench.measure import Measured, median, run
 from sitegen.bench.repo import SOURCE, change_one, generate
 from sitegen.bench.sizes import search_sizes, tree_size
@@ -96,40 +96,57 @@ class Bench:
             raise BenchError(f"{' '.join(args)}: the registry has errors:\n{errors}")
         return measured, report
 
-    def ours(self) -> dict[str, Any]:
-        runs = self.options.runs
-        result: dict[str, Any] = {}
+    def _series(
+        self,
+        name: str,
+        args: Callable[[int], list[str]],
+        cache: Callable[[int], Path],
+        before: Callable[[int], None] = lambda r: None,
+    ) -> dict[str, Any]:
+        """``runs`` measured runs of the child with run ``r``'s arguments and cache folder."""
         measured, reports = [], []
-        for r in range(runs):
-            self.log(f"  ours: validate {r + 1}/{runs}")
-            m, report = self._child(["check", SOURCE], self.work / "cache" / f"check-{r}")
+        for r in range(self.options.runs):
+            self.log(f"  ours: {name} {r + 1}/{self.options.runs}")
+            before(r)
+            m, report = self._child(args(r), cache(r))
             measured.append(m)
             reports.append(report)
-        result["validate"] = summarize(measured, reports)
-        measured, reports = [], []
-        for r in range(runs):
-            self.log(f"  ours: full build {r + 1}/{runs}")
+        return summarize(measured, reports)
+
+    def ours(self) -> dict[str, Any]:
+        runs, work = self.options.runs, self.work
+        full_out = [work / "ours" / f"full-{r}" for r in range(runs)]
+        full_cache = [work / "cache" / f"full-{r}" for r in range(runs)]
+
+        def cold(_r: int) -> None:
             for stale in (self.repo / ".sitegen-cache", self.source / ".sitegen-cache"):
                 shutil.rmtree(stale, ignore_errors=True)
-            out = self.work / "ours" / f"full-{r}"
-            cache = self.work / "cache" / f"full-{r}"
-            m, report = self._child(["build", SOURCE, str(out)], cache)
-            measured.append(m)
-            reports.append(report)
-        result["full"] = full = summarize(measured, reports)
+
+        changed: list[Path] = []
+        result: dict[str, Any] = {
+            "validate": self._series(
+                "validate", lambda r: ["check", SOURCE], lambda r: work / "cache" / f"check-{r}"
+            ),
+            "full": self._series(
+                "full build",
+                lambda r: ["build", SOURCE, str(full_out[r])],
+                lambda r: full_cache[r],
+                cold,
+            ),
+        }
+        full = result["full"]
         full["pages_per_second"] = full["pages"] / full["wall"]
+        out = full_out[-1]
         files, size = tree_size(out)
         result["output"] = {"files": files, "bytes": size, "html_pages": full["pages"]}
         result["search"] = search_sizes(out)
-        measured, reports = [], []
-        for r in range(runs):
-            self.log(f"  ours: incremental build {r + 1}/{runs}")
-            changed = change_one(self.source, r + 1)
-            m, report = self._child(["build", SOURCE, str(out)], cache)
-            measured.append(m)
-            reports.append(report)
-        result["incremental"] = summarize(measured, reports)
-        result["incremental"]["changed"] = str(changed.relative_to(self.repo))
+        result["incremental"] = self._series(
+            "incremental build",
+            lambda r: ["build", SOURCE, str(out)],
+            lambda r: full_cache[-1],
+            lambda r: changed.append(change_one(self.source, r + 1)),
+        )
+        result["incremental"]["changed"] = str(changed[-1].relative_to(self.repo))
         return result
 
     # -- theirs -------------------------------------------------------------------------------
@@ -162,7 +179,7 @@ class Bench:
         self.log("  mkdocs: writing Markdown pages")
         pages = theirs.write_mkdocs(self._content(), root)
         self.log(f"  mkdocs: building {pages} pages x {self.their_runs}")
-        measured = self._runs(theirs.mkdocs_command(root), root, lambda r: ["-d", f"site-{r}"])
+        measured = self._runs(theirs.mkdocs_command(), root, lambda r: ["-d", f"site-{r}"])
         result: dict[str, Any] = {"available": True, "markdown_pages": pages}
         if not measured[-1].ok:
             return _failed(result, "mkdocs", measured[-1])
@@ -218,8 +235,7 @@ class Bench:
 
     def _content(self) -> Synthetic:
         o = self.options
-        providers = max(1, min(o.n, o.providers if o.providers else o.n // 25))
-        return Synthetic(o.n, providers, o.versions, o.seed)
+        return Synthetic(o.n, provider_count(o.n, o.providers), o.versions, o.seed)
 
     # -- all ----------------------------------------------------------------------------------
 
