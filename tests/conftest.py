@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from gitrepo import Scenario, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,4 +50,20 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("sample") / "_site"
     build_site(SAMPLES, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def scen(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """A git repository with a year of commits covering every kind of change (read-only)."""
+    return scenario(tmp_path_factory.mktemp("history") / "repo")
+
+
+@pytest.fixture(scope="session")
+def history_site(scen: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built from ``scen``, shared by the history and feed tests."""
+    from sitegen.pipeline import build_site
+
+    out = tmp_path_factory.mktemp("history-site") / "_site"
+    build_site(scen.source, out)
     return out

@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from conftest import CliRunner
-from gitrepo import Scenario, git_env, scenario
+from gitrepo import Scenario, git_env
 
 from sitegen.pipeline import build_site
-
-
-@pytest.fixture(scope="module")
-def scen(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    return scenario(tmp_path_factory.mktemp("diff-cli") / "repo")
 
 
 def run(cli: CliRunner, scen: Scenario, *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from gitrepo import Repo, Scenario, scenario
+from gitrepo import Repo
 from htmlcheck import soup
 
 from sitegen.pipeline import build_site
@@ -18,15 +18,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
-def scen(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    return scenario(tmp_path_factory.mktemp("feeds") / "repo")
-
-
-@pytest.fixture(scope="module")
-def site(scen: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("feeds-site") / "_site"
-    build_site(scen.source, out)
-    return out
+def site(history_site: Path) -> Path:
+    return history_site
 
 
 def parse(path: Path) -> feedparser.FeedParserDict:

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gitrepo import Repo, Scenario, git_env, scenario
+from gitrepo import Repo, Scenario, git_env
 from htmlcheck import soup
 
 from sitegen import historypages
@@ -19,15 +19,8 @@ from sitegen.registry import Registry
 
 
 @pytest.fixture(scope="module")
-def scen(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    return scenario(tmp_path_factory.mktemp("history") / "repo")
-
-
-@pytest.fixture(scope="module")
-def site(scen: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("history-site") / "_site"
-    build_site(scen.source, out)
-    return out
+def site(history_site: Path) -> Path:
+    return history_site
 
 
 @pytest.fixture(scope="module")
