@@ -1,0 +1,244 @@
+"""The build cache: results keyed by what they were computed from, so a rebuild skips them.
+
+Every entry is found by a key that digests *all* of its inputs (file bytes, the settings it
+was computed with), so a stale entry is never found rather than found and distrusted.  What
+no key can see - the code and library versions - is folded into the store's own name
+(:func:`code_fingerprint`): a new version of sitegen, of pydantic or of Python opens a new,
+empty store and removes the old ones.
+
+The store is one SQLite file (the standard library's ``sqlite3``): many small entries read in
+one query, writes that are atomic and safe while another build reads, and nothing half-written
+after a crash.  Values are pickled, so the cache folder must be trusted like the code itself
+(it is the user's own cache folder; see docs/security.md).  Any problem with it - a corrupt
+file, a read-only disk - turns the cache off for the build with a note, and the build goes on
+from scratch: a cache may make a build faster, never different or failed.
+
+Where: ``$SITEGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/sitegen``, else ``~/.cache/sitegen``;
+``SITEGEN_CACHE_DIR=off`` (or ``--no-cache``) disables it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sqlite3
+import sys
+from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+# Libraries whose behaviour shapes cached results; their versions are part of the fingerprint.
+LIBRARIES = (
+    "pydantic",
+    "pydantic-core",
+    "PyYAML",
+    "Jinja2",
+    "MarkupSafe",
+    "markdown-it-py",
+    "lunr",
+)
+_CHUNK = 500  # keys per SQL query (SQLite allows 32,766 parameters)
+
+
+def cache_dir() -> Path | None:
+    """The cache folder from the environment, or None when caching is turned off."""
+    chosen = os.environ.get("SITEGEN_CACHE_DIR")
+    if chosen is not None:
+        if chosen.strip().lower() in ("", "off", "0", "none"):
+            return None
+        return Path(chosen)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "sitegen"
+
+
+@cache
+def code_fingerprint() -> str:
+    """Digest of sitegen's own source, the Python version and the libraries' versions."""
+    digest = hashlib.sha256(f"schema {SCHEMA}\n{sys.version}\n".encode())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name} {metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} -\n".encode())
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def digest(*parts: str | bytes) -> str:
+    """A key from several parts; each is length-prefixed, so no two part lists collide."""
+    out = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        out.update(b"%d:" % len(data))
+        out.update(data)
+    return out.hexdigest()
+
+
+class Cache:
+    """A key-value store in namespaces (``parse``, ``search``, ``pages`` …).
+
+    ``Cache.open()`` returns a working store or a disabled one (``enabled`` False) whose reads
+    find nothing and whose writes do nothing; ``note`` says why it is disabled, if it is not by
+    choice.
+    """
+
+    def __init__(self, path: Path | None, note: str = "") -> None:
+        self.path = path
+        self.note = note
+        self.hits = 0
+        self.misses = 0
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            self._connect(path)
+
+    @classmethod
+    def open(cls, folder: Path | None = None, enabled: bool = True) -> Cache:
+        if not enabled:
+            return cls(None)
+        folder = folder if folder is not None else cache_dir()
+        if folder is None:
+            return cls(None)
+        name = f"cache-{code_fingerprint()[:20]}.sqlite"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.glob("cache-*.sqlite*"):
+                if not old.name.startswith(name):
+                    old.unlink(missing_ok=True)  # written by another version of the code
+        except OSError as exc:
+            return cls(None, f"cache off: cannot use {folder}: {exc.strerror}")
+        return cls(folder / name)
+
+    def _connect(self, path: Path) -> None:
+        try:
+            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS entry ("
+                "ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
+                "PRIMARY KEY (ns, key)) WITHOUT ROWID"
+            )
+            self._db = db
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def _fail(self, exc: Exception) -> None:
+        """Turn the cache off for the rest of the build; a broken file is removed."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self.note = f"cache off: {self.path}: {exc}"
+        if isinstance(exc, sqlite3.DatabaseError) and self.path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
+        """The entries found among ``keys`` (missing and unreadable ones are left out)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        if self._db is None or not wanted:
+            self.misses += len(wanted)
+            return found
+        try:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, value FROM entry WHERE ns = ? AND key IN ({marks})",
+                    (namespace, *chunk),
+                )
+                for key, value in rows:
+                    try:
+                        found[key] = pickle.loads(value)
+                    except Exception:  # an unreadable entry is only a miss
+                        continue
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return {}
+        self.hits += len(found)
+        self.misses += len(wanted) - len(found)
+        return found
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        return self.get_many(namespace, [key]).get(key)
+
+    def put_many(self, namespace: str, items: Iterable[tuple[str, Any]]) -> None:
+        if self._db is None:
+            return
+        rows = [
+            (namespace, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            for key, value in items
+        ]
+        if not rows:
+            return
+        try:
+            with self._transaction() as db:
+                db.executemany("INSERT OR REPLACE INTO entry VALUES (?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        self.put_many(namespace, [(key, value)])
+
+    def keep_only(self, namespace: str, keys: Iterable[str]) -> None:
+        """Drop a namespace's other entries (results for content that no longer exists)."""
+        if self._db is None:
+            return
+        try:
+            with self._transaction() as db:
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM kept")
+                db.executemany("INSERT OR IGNORE INTO kept VALUES (?)", ((k,) for k in keys))
+                db.execute(
+                    "DELETE FROM entry WHERE ns = ? AND key NOT IN (SELECT key FROM kept)",
+                    (namespace,),
+                )
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def _transaction(self) -> _Transaction:
+        assert self._db is not None
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reopened(self) -> Cache:
+        """The same store on a new connection, for a forked worker (connections do not
+        survive a fork); a disabled cache stays disabled."""
+        return Cache(self.path if self.enabled else None, self.note)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")

@@ -1,0 +1,96 @@
+"""The cache store: found only by full keys, a new store per code version, never fatal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitegen import cache as cache_module
+from sitegen.cache import Cache, cache_dir, code_fingerprint, digest
+
+
+def test_round_trip_and_namespaces(tmp_path: Path) -> None:
+    with Cache.open(tmp_path) as store:
+        assert store.enabled
+        store.put_many("a", [("k1", {"x": [1, 2]}), ("k2", "two")])
+        store.put("b", "k1", 3)
+        assert store.get_many("a", ["k1", "k2", "k3"]) == {"k1": {"x": [1, 2]}, "k2": "two"}
+        assert store.get("b", "k1") == 3
+        assert store.get("b", "k2") is None
+        assert (store.hits, store.misses) == (4, 3)
+    with Cache.open(tmp_path) as again:  # persisted
+        assert again.get("a", "k2") == "two"
+        again.keep_only("a", ["k2"])
+        assert again.get_many("a", ["k1", "k2"]) == {"k2": "two"}
+        assert again.get("b", "k1") == 3
+
+
+def test_many_keys_in_chunks(tmp_path: Path) -> None:
+    with Cache.open(tmp_path) as store:
+        store.put_many("n", ((str(i), i) for i in range(2000)))
+        found = store.get_many("n", [str(i) for i in range(2500)])
+    assert len(found) == 2000 and found["1999"] == 1999
+
+
+def test_new_code_version_opens_a_new_store_and_removes_the_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Cache.open(tmp_path) as store:
+        store.put("a", "k", 1)
+        old = store.path
+    assert old is not None and old.exists()
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "f" * 64)
+    with Cache.open(tmp_path) as store:
+        assert store.get("a", "k") is None
+        assert store.path != old
+    assert not old.exists()
+
+
+def test_fingerprint_covers_the_package_source() -> None:
+    fingerprint = code_fingerprint()
+    assert len(fingerprint) == 64
+    package = Path(cache_module.__file__).parent
+    assert any(package.rglob("*.py"))  # what it digests
+
+
+def test_corrupt_file_turns_the_cache_off_and_is_removed(tmp_path: Path) -> None:
+    with Cache.open(tmp_path) as store:
+        path = store.path
+    assert path is not None
+    path.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    store = Cache.open(tmp_path)
+    assert store.get("a", "k") is None  # a miss, not an exception
+    store.put("a", "k", 1)
+    assert not store.enabled
+    assert "cache off" in store.note
+    assert not path.exists()
+    with Cache.open(tmp_path) as fresh:  # the next build starts a good store
+        fresh.put("a", "k", 1)
+        assert fresh.get("a", "k") == 1
+
+
+def test_unwritable_folder_turns_the_cache_off(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    store = Cache.open(blocker / "cache")
+    assert not store.enabled and "cache off" in store.note
+    assert store.get_many("a", ["k"]) == {}
+
+
+def test_location_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c"
+    monkeypatch.setenv("SITEGEN_CACHE_DIR", "off")
+    assert cache_dir() is None
+    assert not Cache.open().enabled
+    monkeypatch.delenv("SITEGEN_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache_dir() == tmp_path / "x" / "sitegen"
+
+
+def test_digest_separates_parts() -> None:
+    assert digest("ab", "c") != digest("a", "bc")
+    assert digest(b"a") == digest("a")
