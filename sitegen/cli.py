@@ -12,9 +12,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from sitegen.diagnostics import SitegenError, UsageError
+
+if TYPE_CHECKING:
+    from sitegen.cache import Cache
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -43,6 +46,20 @@ def _source(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _no_cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the build cache (SITEGEN_CACHE_DIR, default ~/.cache/sitegen)",
+    )
+
+
+def _cache(args: argparse.Namespace) -> Cache:
+    from sitegen.cache import Cache
+
+    return Cache.open(enabled=not args.no_cache)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sitegen",
@@ -58,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="override site.yaml's base_url")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    _no_cache(p)
 
     p = sub.add_parser("validate", help="check the registry and report every problem")
     _source(p)
@@ -70,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--today", type=_date, help=argparse.SUPPRESS)  # stable dates in tests
+    _no_cache(p)
     _provider_commands(sub)
     _history_commands(sub)
 
@@ -89,7 +108,12 @@ def _build(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
         result = build_site(
-            args.source, args.out, base_url=args.base_url, strict=args.strict, progress=progress
+            args.source,
+            args.out,
+            base_url=args.base_url,
+            strict=args.strict,
+            progress=progress,
+            cache=_cache(args),
         )
     finally:
         if progress is not None:
@@ -119,7 +143,7 @@ def _check_links(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from sitegen.pipeline import check
 
-    report = check(args.source, args.today)
+    report = check(args.source, args.today, cache=_cache(args))
     if args.paths:
         from sitegen.load import display_path
 

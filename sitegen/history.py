@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sitegen.cache import Cache
 from sitegen.content import Parsed, compare, parse_many, parsing_pool
 from sitegen.diff import Diff
 from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable, NotARepository
@@ -310,7 +311,7 @@ def unavailable_reason(folder: Path) -> tuple[Git | None, str]:
     return git, ""
 
 
-def attach_history(registry: Registry, folder: Path) -> Registry:
+def attach_history(registry: Registry, folder: Path, cache: Cache | None = None) -> Registry:
     """Give every disclosure its versions, add tombstones for deleted ones, list all events.
 
     Without usable history the registry is unchanged except for ``history_note``, which says

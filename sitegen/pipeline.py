@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
+from sitegen.cache import Cache
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import api_files
 from sitegen.feeds import Feeds
@@ -55,8 +56,11 @@ class BuildResult:
         )
 
 
-def load_registry(source: Path, report: Report, today: dt.date | None = None) -> Registry | None:
+def load_registry(
+    source: Path, report: Report, today: dt.date | None = None, cache: Cache | None = None
+) -> Registry | None:
     """Load and validate; the registry is returned even when some files had errors."""
+    cache = cache if cache is not None else Cache(None)
     with phase("load"):
         sources = discover(source, report)
     with phase("validate"):
@@ -67,9 +71,10 @@ def load_registry(source: Path, report: Report, today: dt.date | None = None) ->
     return registry
 
 
-def check(source: Path, today: dt.date | None = None) -> Report:
+def check(source: Path, today: dt.date | None = None, cache: Cache | None = None) -> Report:
     report = Report()
-    load_registry(source, report, today)
+    with cache if cache is not None else Cache.open() as store:
+        load_registry(source, report, today, store)
     return report
 
 
@@ -80,10 +85,28 @@ def build_site(
     strict: bool = False,
     theme_dir: Path = DEFAULT_THEME,
     progress: Callable[[int], None] | None = None,
+    cache: Cache | None = None,
 ) -> BuildResult:
-    """``progress`` is called with the number of pages written so far (for a terminal)."""
+    """``progress`` is called with the number of pages written so far (for a terminal).
+
+    ``cache`` defaults to the user's cache folder (:func:`sitegen.cache.cache_dir`); pass
+    ``Cache(None)`` to build without one.  The output is the same either way.
+    """
+    with cache if cache is not None else Cache.open() as store:
+        return _build(source, out, base_url, strict, theme_dir, progress, store)
+
+
+def _build(
+    source: Path,
+    out: Path,
+    base_url: str | None,
+    strict: bool,
+    theme_dir: Path,
+    progress: Callable[[int], None] | None,
+    cache: Cache,
+) -> BuildResult:
     report = Report()
-    registry = load_registry(source, report)
+    registry = load_registry(source, report, cache=cache)
     if registry is None or report.has_errors(strict=strict):
         raise InvalidInput(report)
     if base_url:
@@ -91,19 +114,21 @@ def build_site(
             update={"base_url": base_url if base_url.endswith("/") else base_url + "/"}
         )
     with phase("history"):
-        attach_history(registry, source)
+        attach_history(registry, source, cache=cache)
     theme = Theme(theme_dir)
     renderer = Renderer(registry, theme)
     renderer.extra_context.update({"csp": CSP, "extra_nav": []})
     history = HistoryPages(renderer)
     history.install()
-    search = SearchStage(renderer)
+    search = SearchStage(renderer, cache=cache)
     search.install()
     feeds = Feeds(registry, renderer.urls, theme)
     renderer.feeds_for = feeds.links
     result = BuildResult(registry, report, out)
     if registry.history_note:
         result.notes.append(registry.history_note)
+    if cache.note:
+        result.notes.append(cache.note)
     with phase("write"), SiteWriter(out) as writer:
         html_paths: list[str] = []
         pages = chain(renderer.pages(), history.pages(), search.pages())

@@ -38,6 +38,7 @@ from lunr.stemmer import stemmer  # type: ignore[import-untyped, unused-ignore]
 from lunr.stop_word_filter import stop_word_filter  # type: ignore[import-untyped, unused-ignore]
 from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 
+from sitegen.cache import Cache
 from sitegen.cjk import is_cjk, new_builder, serialize_index, split_token
 from sitegen.markdown import plain_text
 from sitegen.model import Category, Criterion, Objective, Role
@@ -364,8 +365,9 @@ def index_file(registry: Registry, theme: Theme, urls: Urls, lang: str) -> bytes
 class SearchStage:
     """The search pages (``pages``), the index files (``files``) and their sizes (``note``)."""
 
-    def __init__(self, renderer: Any) -> None:  # a sitegen.render.Renderer
-        self.renderer = renderer
+    def __init__(self, renderer: Any, cache: Cache | None = None) -> None:
+        self.renderer = renderer  # a sitegen.render.Renderer
+        self.cache = cache if cache is not None else Cache(None)
         self.registry: Registry = renderer.registry
         self.urls: Urls = renderer.urls
         self.theme: Theme = renderer.theme

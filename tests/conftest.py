@@ -16,6 +16,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = ROOT / "disclosures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds in tests (and the CLI they start) use a cache folder of the test session's own,
+    never the user's; tests about the cache point SITEGEN_CACHE_DIR elsewhere themselves."""
+    import os
+
+    os.environ["SITEGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("sitegen-cache"))
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A writable copy of the small valid registry in tests/fixtures/mini."""
