@@ -16,6 +16,12 @@ small, because a reader fetches it before the first result:
   lunr.py's builder computes) and hands it to ``lunr.Index.load``;
 * the document store is arrays, not objects: what a result shows and what facets count.
 
+Building is the expensive part, so it is done without lunr.py's Builder (which would also fill
+an inverted index nobody reads): :func:`analyse` records what ``Builder.add`` would for one
+document, the build cache keeps that per document and language, and :func:`_assemble` turns
+the analyses into the compact index; a rebuild analyses only the documents whose text changed.
+On Linux, a large registry's languages are indexed at the same time in forked processes.
+
 Fields and boosts were chosen by measured size on a synthetic 10,000-disclosure registry:
 principles, mechanism, scenarios and data inputs would more than double the index for little
 recall (objectives, criteria and the summary already name what an algorithm does), so they are
@@ -26,11 +32,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing import get_context
+from operator import add, invert
 from typing import Any
 
 from lunr.pipeline import Pipeline  # type: ignore[import-untyped, unused-ignore]
@@ -38,8 +52,8 @@ from lunr.stemmer import stemmer  # type: ignore[import-untyped, unused-ignore]
 from lunr.stop_word_filter import stop_word_filter  # type: ignore[import-untyped, unused-ignore]
 from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 
-from sitegen.cache import Cache
-from sitegen.cjk import is_cjk, new_builder, serialize_index, split_token
+from sitegen.cache import Cache, digest
+from sitegen.cjk import CJK_RANGES, new_builder, serialize_index, split_token
 from sitegen.markdown import plain_text
 from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
@@ -94,6 +108,8 @@ def status_of(disclosure: Disclosure) -> str:
 
 
 def _text(value: dict[str, str] | None, lang: str, default: str) -> str:
+    if value and lang in value:
+        return value[lang]  # what localize() shows, without building its Shown
     shown = localize(value, lang, default)
     return shown.text if shown else ""
 
@@ -122,7 +138,11 @@ def number_text(number: str) -> str:
     Every number reads 网信算备…号, so those characters would make every disclosure a candidate
     for every number typed; search-core.js drops them from a query word holding four digits.
     """
-    return "".join(" " if is_cjk(char) else char for char in number).strip()
+    return _CJK.sub(" ", number).strip()
+
+
+# sitegen.cjk.is_cjk as a character class (a character at a time in Python is slow).
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
 
 
 def index_document(disclosure: Disclosure, ref: int, lang: str, default: str) -> dict[str, str]:
@@ -155,49 +175,88 @@ def _utf16(term: str) -> bytes:
     return term.encode("utf-16-be", "surrogatepass")
 
 
-def _postings(
-    builder: Any, count: int, fields: list[str]
+# What lunr's Builder.add records of one document, per field in FIELDS order: the field length
+# (terms after the pipeline), the distinct terms in order of first occurrence, and the terms
+# that occur more than once with their frequencies (None when there are none).  Terms are
+# joined by spaces (a term never holds one): the build cache keeps these, and a few strings
+# per document load many times faster than a tuple of strings per field.
+FieldTerms = tuple[int, str, tuple[str, tuple[int, ...]] | None]
+Analysis = tuple[FieldTerms, ...]
+
+
+def field_terms(terms: list[str]) -> FieldTerms:
+    """One field's entry of an :data:`Analysis` from its terms after the pipeline."""
+    counts = Counter(terms)
+    repeated = [(term, tf) for term, tf in counts.items() if tf > 1]
+    if not repeated:
+        return len(terms), " ".join(counts), None
+    words, frequencies = zip(*repeated, strict=True)
+    return len(terms), " ".join(counts), (" ".join(words), frequencies)
+
+
+def _assemble(
+    analyses: Sequence[Analysis], fields: list[str]
 ) -> tuple[list[str], list[list[int]], list[list[int]]]:
     """Terms in lunr.js order, each term's postings, and each field's length per document.
 
     A term's postings are, per field it occurs in, ``field, number of documents, gap, …``: the
     gap is the number of documents skipped since the previous one (the first counts from
     before document 0); a term frequency above one follows the gap, which is then negative
-    (``-gap - 1``).  One pass, linear in the number of postings.
+    (``-gap - 1``).  The per-posting work is one list append; gaps are computed per term by
+    ``map`` over its documents, and only the few repeated terms are patched in afterwards.
     """
-    position = {name: f for f, name in enumerate(fields)}
-    lengths = [[0] * count for _ in fields]
-    # term -> per field: [previous document, number of documents, encoded gaps…]
-    table: dict[str, list[list[int] | None]] = {}
-    empty: list[list[int] | None] = [None] * len(fields)
-    for field_ref, frequencies in builder.field_term_frequencies.items():
-        name, _, ref = str(field_ref).partition("/")
-        f, doc = position[name], int(ref)  # documents arrive in ascending order
-        lengths[f][doc] = builder.field_lengths[field_ref]
-        for term, tf in frequencies.items():
-            slots = table.get(term)
-            if slots is None:
-                slots = table[term] = empty.copy()
-            run = slots[f]
-            if run is None:
-                run = slots[f] = [-1, 0]
-            gap = doc - run[0] - 1
-            if tf == 1:
-                run.append(gap)
-            else:
-                run += [-gap - 1, tf]
-            run[0] = doc
-            run[1] += 1
-    terms = sorted(table, key=_utf16)
+    lengths = [[analysis[f][0] for analysis in analyses] for f in range(len(fields))]
+    tables: list[dict[str, list[int]]] = []  # per field: term -> its documents, ascending
+    repeats: list[dict[str, list[tuple[int, int]]]] = []  # per field: term -> (doc, tf > 1)
+    for f in range(len(fields)):
+        table: defaultdict[str, list[int]] = defaultdict(list)
+        repeated: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        for doc, analysis in enumerate(analyses):
+            length, present, counts = analysis[f]
+            if length:
+                for term in present.split(" "):
+                    table[term].append(doc)
+            if counts:
+                for term, tf in zip(counts[0].split(" "), counts[1], strict=True):
+                    repeated[term].append((doc, tf))
+        tables.append(table)
+        repeats.append(repeated)
+    terms = sorted(set().union(*tables), key=_utf16)
     postings: list[list[int]] = []
     for term in terms:
         encoded: list[int] = []
-        for f, run in enumerate(table[term]):
-            if run is not None:
-                encoded.append(f)
-                encoded += run[1:]
+        for f, documents in enumerate(tables):
+            docs = documents.get(term)
+            if docs is None:
+                continue
+            # doc - previous - 1 == doc + ~previous; the first "previous" is -1 (~-1 == 0)
+            gaps = list(map(add, docs, map(invert, [-1, *docs])))
+            encoded += (f, len(docs))
+            start = 0
+            for doc, tf in repeats[f].get(term, ()):
+                i = bisect_left(docs, doc, start)
+                encoded += gaps[start:i]
+                encoded += (-gaps[i] - 1, tf)
+                start = i + 1
+            encoded += gaps[start:] if start else gaps
         postings.append(encoded)
     return terms, postings, lengths
+
+
+def _postings(
+    builder: Any, count: int, fields: list[str]
+) -> tuple[list[str], list[list[int]], list[list[int]]]:
+    """:func:`_assemble` for a lunr.py Builder with documents ``"0"`` … ``count - 1`` added."""
+    analyses: list[Analysis] = []
+    for doc in range(count):
+        analysis: list[FieldTerms] = []
+        for name in fields:
+            frequencies = builder.field_term_frequencies[f"{name}/{doc}"]
+            terms = [term for term, tf in frequencies.items() for _ in range(tf)]
+            assert len(terms) == builder.field_lengths[f"{name}/{doc}"]
+            analysis.append(field_terms(terms))
+        analyses.append(tuple(analysis))
+    return _assemble(analyses, fields)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -233,9 +292,15 @@ def split_fast(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1 << 18)
+def _terms(text: str) -> tuple[str, ...]:
+    """The index terms of one lunr token (cjkSplit, stopWordFilter, stemmer), remembered."""
+    stems = (_stem(part) for part in split_fast(text))
+    return tuple(term for term in stems if term)
+
+
+@lru_cache(maxsize=1 << 18)
 def _token_terms(text: str) -> tuple[Any, ...]:
-    terms = (_stem(part) for part in split_fast(text))
-    return tuple(Token(term, {}) for term in terms if term)
+    return tuple(Token(term, {}) for term in _terms(text))
 
 
 def index_terms(token: Any, i: int | None = None, tokens: list[Any] | None = None) -> list[Any]:
@@ -266,21 +331,86 @@ def build_builder(documents: list[dict[str, str]], fast: bool = True) -> Any:
     return builder
 
 
-def compact_index(builder: Any, count: int) -> dict[str, Any]:
-    fields = [name for name, _ in FIELDS]
-    terms, postings, lengths = _postings(builder, count, fields)
+# lunr.tokenizer.Tokenizer on a string: lowercase it whole, split on these characters, drop
+# empty pieces (lunr.tokenizer.SEPARATOR_CHARS).
+_SEPARATOR = re.compile("[ \t\n\r\f\v\xa0-]")
+
+
+def analyse(document: dict[str, str]) -> Analysis:
+    """What ``build_builder([...]).add(document)`` records for the compact index, directly.
+
+    lunr.py's ``Builder.add`` also fills its inverted index with an empty metadata dict per
+    posting and a token object per term, three quarters of the index's build time; the
+    compact index needs only the field lengths and term frequencies, and they can be cached
+    per document only if computed per document.  So this applies the same steps - lunr's
+    tokenizer (reproduced by ``_SEPARATOR``: it splits a lowercased string on those
+    characters), then :func:`index_terms`' pipeline - and counts; the tests check the result
+    against the Builder's ``field_term_frequencies`` and ``field_lengths``.
+    """
+    analysis: list[FieldTerms] = []
+    for name, _ in FIELDS:
+        terms: list[str] = []
+        for piece in _SEPARATOR.split(document[name].lower()):
+            if piece:
+                terms += _terms(piece)
+        analysis.append(field_terms(terms))
+    return tuple(analysis)
+
+
+_FIELDS_KEY = json.dumps(FIELDS)
+
+
+def analysis_key(document: dict[str, str], lang: str) -> str:
+    """The cache key of a document's analysis: every field's text, the fields and boosts, the
+    language (the reference, a position, is left out: the analysis does not depend on it)."""
+    return digest("search-analysis", lang, _FIELDS_KEY, *(document[name] for name, _ in FIELDS))
+
+
+def analyse_all(documents: list[dict[str, str]], lang: str, cache: Cache) -> list[Analysis]:
+    """Every document's analysis, from the cache where it has one; the cache keeps only these."""
+    if not cache.enabled:
+        return [analyse(document) for document in documents]
+    namespace = f"search-{lang}"
+    keys = [analysis_key(document, lang) for document in documents]
+    found: dict[str, Analysis] = cache.get_many(namespace, keys)
+    new: dict[str, Analysis] = {}
+    analyses: list[Analysis] = []
+    for key, document in zip(keys, documents, strict=True):
+        analysis = found.get(key)
+        if analysis is None:
+            analysis = found[key] = new[key] = analyse(document)
+        analyses.append(analysis)
+    cache.put_many(namespace, new.items())
+    cache.keep_only(namespace, keys)
+    return analyses
+
+
+def _index_data(
+    terms: list[str], postings: list[list[int]], lengths: list[list[int]]
+) -> dict[str, Any]:
+    builder = new_builder(FIELDS)  # for the constants lunr.js must use: pipeline, k1, b
     return {
         "lunr": LUNR_VERSION,
         "pipeline": builder.search_pipeline.serialize(),
-        "fields": fields,
+        "fields": [name for name, _ in FIELDS],
         "boosts": [boost for _, boost in FIELDS],
         "k1": builder._k1,
         "b": builder._b,
-        "count": count,
+        "count": len(lengths[0]),
         "lengths": lengths,
         "terms": terms,
         "postings": postings,
     }
+
+
+def compact_index(builder: Any, count: int) -> dict[str, Any]:
+    """The compact index of a lunr.py Builder (documents ``"0"`` … added); see :func:`_assemble`."""
+    return _index_data(*_postings(builder, count, [name for name, _ in FIELDS]))
+
+
+def index_of(analyses: Sequence[Analysis]) -> dict[str, Any]:
+    """The compact index of documents ``0`` … from their analyses."""
+    return _index_data(*_assemble(analyses, [name for name, _ in FIELDS]))
 
 
 def lunr_index(documents: list[dict[str, str]]) -> dict[str, Any]:
@@ -350,16 +480,46 @@ def _kb(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
 
 
-def index_file(registry: Registry, theme: Theme, urls: Urls, lang: str) -> bytes:
+def index_file(
+    registry: Registry, theme: Theme, urls: Urls, lang: str, cache: Cache | None = None
+) -> bytes:
+    """One language's index file; documents whose analysis ``cache`` holds are not analysed."""
     default = registry.default_language
     documents = [index_document(d, i, lang, default) for i, d in enumerate(registry.disclosures)]
+    analyses = analyse_all(documents, lang, cache if cache is not None else Cache(None))
     data = {
         "v": FORMAT,
         "lang": lang,
-        "index": compact_index(build_builder(documents), len(documents)),
+        "index": index_of(analyses),
         **document_store(registry, theme, urls, lang),
     }
     return dumps(data)
+
+
+def _sized(data: bytes, lang: str, cache: Cache) -> tuple[bytes, int]:
+    """The file and its gzipped size (for the build summary), which the cache remembers: the
+    compression takes longer than the whole rest of an unchanged index's warm rebuild."""
+    namespace, key = f"search-gzip-{lang}", digest(data)
+    packed = cache.get(namespace, key)
+    if not isinstance(packed, int):
+        packed = len(gzip.compress(data, compresslevel=6, mtime=0))
+        cache.put(namespace, key, packed)
+        cache.keep_only(namespace, [key])
+    return data, packed
+
+
+# Fewer disclosures than this are indexed in the build process: forking costs more.
+PARALLEL_MIN = 400
+# (registry, theme, urls, cache), set in the build process just before the worker forks.
+_JOB: tuple[Registry, Theme, Urls, Cache] | None = None
+
+
+def _index_job(lang: str) -> tuple[bytes, int]:
+    """In a forked worker: one language's index file and its gzipped size."""
+    assert _JOB is not None
+    registry, theme, urls, cache = _JOB
+    with cache.reopened() as own:  # the build's connection does not survive the fork
+        return _sized(index_file(registry, theme, urls, lang, own), lang, own)
 
 
 class SearchStage:
@@ -378,11 +538,47 @@ class SearchStage:
         extra = self.renderer.extra_context
         extra["extra_nav"] = [*extra.get("extra_nav", []), nav_item(self.urls)]
 
+    def _index(self, lang: str) -> tuple[bytes, int]:
+        data = index_file(self.registry, self.theme, self.urls, lang, self.cache)
+        return _sized(data, lang, self.cache)
+
     def files(self) -> Iterator[tuple[str, bytes]]:
-        for lang in self.registry.languages:
-            data = index_file(self.registry, self.theme, self.urls, lang)
-            self.sizes[lang] = (len(data), len(gzip.compress(data, compresslevel=6, mtime=0)))
-            yield index_path(self.urls, lang), data
+        """The index files; one language is indexed here, the others in forked workers.
+
+        The languages' indexes are independent and each takes one core, so on Linux (where a
+        fork shares the loaded registry for free) a large registry's languages are indexed
+        at the same time, the first one in this process.  The bytes are the same either way.
+        """
+        global _JOB
+        languages = list(self.registry.languages)
+        workers = min(len(languages), os.cpu_count() or 1) - 1
+        futures: dict[str, Future[tuple[bytes, int]]] = {}
+        pool: ProcessPoolExecutor | None = None
+        if (
+            workers >= 1
+            and len(self.registry.disclosures) >= PARALLEL_MIN
+            and sys.platform.startswith("linux")
+        ):
+            _JOB = (self.registry, self.theme, self.urls, self.cache)
+            try:
+                pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+                futures = {lang: pool.submit(_index_job, lang) for lang in languages[1:]}
+            except (OSError, BrokenProcessPool):
+                futures = {}
+            finally:
+                _JOB = None  # the worker forked at the first submit and has its copy
+        try:
+            for lang in languages:
+                future = futures.get(lang)
+                try:
+                    data, packed = future.result() if future else self._index(lang)
+                except BrokenProcessPool:  # a worker died (say, out of memory): index here
+                    data, packed = self._index(lang)
+                self.sizes[lang] = (len(data), packed)
+                yield index_path(self.urls, lang), data
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
 
     def note(self) -> str:
         """``search index zh 123 KB (45 KB gzip), en …`` for the build summary."""
