@@ -105,6 +105,10 @@ class Labels:
         self._ = gettext
         self.lang = lang
         self.languages = list(languages)
+        # A version's rows appear on its history page and in its feed entries: made once.
+        # Keyed by the diff's identity (kept alive by the entry); use one Labels per unit of
+        # work so this stays small.
+        self._rows: dict[int, tuple[Diff, list[Row]]] = {}
 
     def text(self, value: Any) -> str:
         """A localized value in this language (falling back to the default)."""
@@ -245,6 +249,12 @@ class Labels:
         """Rows for the changes; with ``unchanged``, the other fields' values too."""
         old = old if isinstance(old, dict) else {}
         new = new if isinstance(new, dict) else {}
+        same = []
+        if unchanged:
+            same = [(self.field(name), self.value(new.get(name), name)) for name in diff.unchanged]
+        known = self._rows.get(id(diff))
+        if known is not None and known[0] is diff:
+            return DiffView(known[1], same, diff.migration, diff.substantive)
         rows = []
         for change in diff.changes:
             before, after = self.cells(change)
@@ -261,9 +271,7 @@ class Labels:
                     change.lang,
                 )
             )
-        same = []
-        if unchanged:
-            same = [(self.field(name), self.value(new.get(name), name)) for name in diff.unchanged]
+        self._rows[id(diff)] = (diff, rows)
         return DiffView(rows, same, diff.migration, diff.substantive)
 
 

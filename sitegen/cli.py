@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="override site.yaml's base_url")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    p.add_argument(
+        "--jobs", "-j", type=int, help="processes rendering pages (default: one per core)"
+    )
     _no_cache(p)
 
     p = sub.add_parser("validate", help="check the registry and report every problem")
@@ -114,6 +117,7 @@ def _build(args: argparse.Namespace) -> int:
             strict=args.strict,
             progress=progress,
             cache=_cache(args),
+            jobs=args.jobs,
         )
     finally:
         if progress is not None:

@@ -143,7 +143,10 @@ def registry_csv(registry: Registry, urls: Urls) -> bytes:
 
 
 def api_files(registry: Registry, urls: Urls) -> Iterator[tuple[str, bytes]]:
+    """The whole registry as JSON and CSV (each disclosure's own file: ``disclosure_file``)."""
     yield urls.api_registry(), dumps(registry_snapshot(registry, urls))
     yield urls.api_csv(), registry_csv(registry, urls)
-    for d in registry.disclosures:
-        yield urls.api_disclosure(d.key), dumps(disclosure_record(d, urls))
+
+
+def disclosure_file(disclosure: Disclosure, urls: Urls) -> tuple[str, bytes]:
+    return urls.api_disclosure(disclosure.key), dumps(disclosure_record(disclosure, urls))

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from sitegen.changelabels import Labels
 from sitegen.history import iso
-from sitegen.registry import Event, Registry
+from sitegen.registry import Disclosure, Event, Registry
 from sitegen.theme import Theme
 from sitegen.urls import Urls, page_url
 
@@ -57,8 +57,8 @@ class Feeds:
         reviewed = [d.algorithm.last_reviewed for d in registry.disclosures]
         fallback = max(reviewed) if reviewed else dt.date(1970, 1, 1)
         self.fallback = dt.datetime.combine(fallback, dt.time(), dt.UTC)
+        # Entry HTML by (language, entry id): an entry appears in up to three feeds.
         self._content: dict[tuple[str, str], str] = {}
-        self._caching = True
 
     def _(self, key: str, lang: str, **values: Any) -> str:
         return self.theme.gettext(key, lang, **values)
@@ -95,10 +95,9 @@ class Feeds:
 
     # -- files ------------------------------------------------------------------------------
 
-    def files(self) -> Iterator[tuple[str, bytes]]:
+    def shared_files(self) -> Iterator[tuple[str, bytes]]:
+        """The registry's feed in every language."""
         for lang in self.registry.languages:
-            self._content.clear()
-            self._caching = True  # registry and provider feeds share entries; keep their HTML
             labels = self.labels(lang)
             site = labels.text(self.registry.site.title)
             yield self.feed(
@@ -109,26 +108,35 @@ class Feeds:
                 self.registry.events[:MAX_ENTRIES],
                 labels,
             )
-            for provider_id, provider in self.registry.providers.items():
-                yield self.feed(
-                    lang,
-                    provider_id,
-                    self._("feed.provider", lang, name=labels.text(provider.name)),
-                    self.urls.provider(lang, provider_id),
-                    self.by_provider.get(provider_id, [])[:MAX_ENTRIES],
-                    labels,
-                )
-            self._caching = False
-            for disclosure in self.registry.disclosures:
-                key = disclosure.key
-                yield self.feed(
-                    lang,
-                    key,
-                    self._("feed.disclosure", lang, name=labels.text(disclosure.algorithm.name)),
-                    self.urls.history(lang, key),
-                    self.by_disclosure.get(key, []),
-                    labels,
-                )
+        self._content.clear()
+
+    def provider_feed(self, lang: str, provider_id: str, labels: Labels) -> tuple[str, bytes]:
+        provider = self.registry.providers[provider_id]
+        return self.feed(
+            lang,
+            provider_id,
+            self._("feed.provider", lang, name=labels.text(provider.name)),
+            self.urls.provider(lang, provider_id),
+            self.by_provider.get(provider_id, [])[:MAX_ENTRIES],
+            labels,
+        )
+
+    def disclosure_feed(
+        self, lang: str, disclosure: Disclosure, labels: Labels
+    ) -> tuple[str, bytes]:
+        key = disclosure.key
+        return self.feed(
+            lang,
+            key,
+            self._("feed.disclosure", lang, name=labels.text(disclosure.algorithm.name)),
+            self.urls.history(lang, key),
+            self.by_disclosure.get(key, []),
+            labels,
+        )
+
+    def forget(self) -> None:
+        """Drop the remembered entry HTML (between providers: their feeds share none)."""
+        self._content.clear()
 
     def feed(
         self,
@@ -186,9 +194,7 @@ class Feeds:
         cache_key = (lang, self.entry_id(event))
         html = self._content.get(cache_key)
         if html is None:
-            html = str(self.content(event, lang, labels, nature))
-            if self._caching:
-                self._content[cache_key] = html
+            html = self._content[cache_key] = str(self.content(event, lang, labels, nature))
         _sub(entry, "content", html, type="html")
 
     def content(self, event: Event, lang: str, labels: Labels, nature: str) -> Markup:

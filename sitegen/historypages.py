@@ -97,27 +97,33 @@ class HistoryPages:
 
     # -- pages --------------------------------------------------------------------------------
 
-    def pages(self) -> Iterator[tuple[str, bytes]]:
-        labels = {lang: self.labels(lang) for lang in self.registry.languages}
-        for disclosure in self.registry.disclosures:
-            for lang in self.registry.languages:
-                yield self.history(lang, disclosure, labels[lang])
-            for version in disclosure.versions:
-                model = None  # validated once for all languages
-                if version.data is not None:
-                    model = Algorithm.model_validate(version.data, context=self.context)
-                for lang in self.registry.languages:
-                    yield self.version(lang, disclosure, version, model)
+    def disclosure_pages(
+        self, disclosure: Disclosure, labels: dict[str, Labels]
+    ) -> Iterator[tuple[str, bytes]]:
+        """A disclosure's history page and version pages in every language."""
         for lang in self.registry.languages:
-            yield from self.changes(lang, labels[lang])
-            for old, new in sorted(self.registry.moved.items()):
-                yield from self.moved(lang, old, new)
+            yield self.history(lang, disclosure, labels[lang])
+        for version in disclosure.versions:
+            model = None  # validated once for all languages
+            if version.data is not None:
+                model = Algorithm.model_validate(version.data, context=self.context)
+            for lang in self.registry.languages:
+                yield self.version(lang, disclosure, version, model)
 
-    def api_files(self) -> Iterator[tuple[str, bytes]]:
-        for disclosure in self.registry.disclosures:
-            for version in disclosure.versions:
-                path = self.urls.api_version(disclosure.key, version.number)
-                yield path, dumps(version_record(disclosure, version))
+    def shared_pages(self) -> Iterator[tuple[str, bytes]]:
+        """The registry's change log, page by page, in every language."""
+        for lang in self.registry.languages:
+            yield from self.changes(lang, self.labels(lang))
+
+    def moved_pages(self, old: str, new: str) -> Iterator[tuple[str, bytes]]:
+        for lang in self.registry.languages:
+            yield from self.moved(lang, old, new)
+
+    def version_files(self, disclosure: Disclosure) -> Iterator[tuple[str, bytes]]:
+        """Each version's JSON, a permanent citation of what was published."""
+        for version in disclosure.versions:
+            path = self.urls.api_version(disclosure.key, version.number)
+            yield path, dumps(version_record(disclosure, version))
 
     def version_views(self, disclosure: Disclosure, labels: Labels) -> list[VersionView]:
         views = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from sitegen.cache import Cache
+from sitegen.cache import Cache, digest
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import api_files
 from sitegen.feeds import Feeds
@@ -28,8 +28,9 @@ from sitegen.search import SearchStage
 from sitegen.serve import LIVE_RELOAD
 from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.timing import phase, timed
+from sitegen.units import Units
 from sitegen.validate import validate
-from sitegen.write import SiteWriter
+from sitegen.write import Manifest, SiteWriter
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -45,6 +46,8 @@ class BuildResult:
     pages: int = 0
     files: int = 0
     bytes: int = 0
+    written: int = 0  # files written by this build (all of them unless it updated)
+    updated: bool = False  # updated the previous output in place instead of replacing it
     notes: list[str] = field(default_factory=list)
 
     def summary(self, seconds: float) -> str:
@@ -86,14 +89,16 @@ def build_site(
     theme_dir: Path = DEFAULT_THEME,
     progress: Callable[[int], None] | None = None,
     cache: Cache | None = None,
+    jobs: int | None = None,
 ) -> BuildResult:
     """``progress`` is called with the number of pages written so far (for a terminal).
 
     ``cache`` defaults to the user's cache folder (:func:`sitegen.cache.cache_dir`); pass
-    ``Cache(None)`` to build without one.  The output is the same either way.
+    ``Cache(None)`` to build without one.  ``jobs`` is the number of processes rendering
+    pages (default: one per core).  The output is the same whatever they are.
     """
     with cache if cache is not None else Cache.open() as store:
-        return _build(source, out, base_url, strict, theme_dir, progress, store)
+        return _build(source, out, base_url, strict, theme_dir, progress, store, jobs)
 
 
 def _build(
@@ -104,6 +109,7 @@ def _build(
     theme_dir: Path,
     progress: Callable[[int], None] | None,
     cache: Cache,
+    jobs: int | None,
 ) -> BuildResult:
     report = Report()
     registry = load_registry(source, report, cache=cache)
@@ -129,17 +135,21 @@ def _build(
         result.notes.append(registry.history_note)
     if cache.note:
         result.notes.append(cache.note)
-    with phase("write"), SiteWriter(out) as writer:
+    units = Units(renderer, history, feeds, [CSP])
+    manifest_key = digest("output", str(out.resolve()))
+    previous = Manifest.from_data(cache.get("output", manifest_key)) if cache.enabled else None
+    with phase("write"), SiteWriter(out, previous) as writer:
+        pending = units.start(writer.sink, lambda u: writer.reuse(u.provider_id, u.key), jobs)
         html_paths: list[str] = []
-        pages = chain(renderer.pages(), history.pages(), search.pages())
-        for path, data in timed(pages, "render"):
+        shared = chain(renderer.shared_pages(), history.shared_pages(), search.pages())
+        for path, data in timed(shared, "render"):
             writer.write(path, data)
             html_paths.append(path)
             if progress is not None:
                 progress(len(html_paths))
-        for path, data in timed(api_files(registry, renderer.urls), "export"):
-            writer.write(path, data)
-        for path, data in timed(chain(history.api_files(), feeds.files()), "export"):
+        for path, data in timed(
+            chain(api_files(registry, renderer.urls), feeds.shared_files()), "export"
+        ):
             writer.write(path, data)
         for path, data in timed(search.files(), "search"):
             writer.write(path, data)
@@ -150,12 +160,28 @@ def _build(
         languages, pattern = tuple(registry.languages), registry.site.filing_number_pattern
         for path, data in schema_files(languages, registry.site.base_url, pattern):
             writer.write(path, data)
+        for unit, files in timed(pending.results(), "render"):
+            writer.add_unit(unit.provider_id, files)
+            html_paths += [p for p in files.paths if p.endswith(".html")]
+            if progress is not None:
+                progress(len(html_paths))
         writer.write("sitemap.xml", sitemap(registry, html_paths))
         writer.write("robots.txt", robots(registry))
+        writer.build = build_id(writer.manifest())
         result.pages = len(html_paths)
         result.files = writer.count
-        result.bytes = writer.bytes
+        result.bytes = writer.size
+        result.written = writer.written
+        result.updated = writer.updating
+    cache.put("output", manifest_key, writer.manifest().to_data())
     return result
+
+
+def build_id(manifest: Manifest) -> str:
+    """Names the output a manifest describes: the same site always gets the same id."""
+    parts = [f"{pid} {u.key}" for pid, u in sorted(manifest.units.items())]
+    parts += [f"{path} {d}" for path, (d, _) in sorted(manifest.shared.items())]
+    return digest(*parts)[:32]
 
 
 def sitemap(registry: Registry, html_paths: list[str]) -> bytes:

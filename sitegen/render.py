@@ -119,10 +119,10 @@ class Renderer:
 
     # -- pages --------------------------------------------------------------------------------
 
-    def pages(self) -> Iterator[tuple[str, bytes]]:
+    def shared_pages(self) -> Iterator[tuple[str, bytes]]:
+        """Pages drawn from the whole registry; a provider's own pages are in ``units``."""
         for lang in self.registry.languages:
             yield from self.language_pages(lang)
-        yield from self.permalinks()
         default = self.registry.default_language
         yield (
             "404.html",
@@ -154,19 +154,6 @@ class Renderer:
                 ],
             ),
         )
-        for provider_id, provider in registry.providers.items():
-            path = urls.provider(lang, provider_id)
-            yield (
-                path,
-                self.render(
-                    "provider.html",
-                    path,
-                    lang,
-                    self.name(provider.name, lang),
-                    provider=provider,
-                    disclosures=registry.of_provider(provider_id),
-                ),
-            )
         for category in Category:
             path = urls.category(lang, category)
             yield (
@@ -180,8 +167,21 @@ class Renderer:
                     disclosures=registry.of_category(category),
                 ),
             )
-        for disclosure in registry.disclosures:
-            yield self.disclosure(lang, disclosure)
+
+    def provider(
+        self, lang: str, provider_id: str, disclosures: list[Disclosure]
+    ) -> tuple[str, bytes]:
+        """A provider's page; ``disclosures`` are its own (``registry.of_provider``)."""
+        provider = self.registry.providers[provider_id]
+        path = self.urls.provider(lang, provider_id)
+        return path, self.render(
+            "provider.html",
+            path,
+            lang,
+            self.name(provider.name, lang),
+            provider=provider,
+            disclosures=disclosures,
+        )
 
     def home(self, lang: str) -> tuple[str, bytes]:
         registry = self.registry
@@ -229,30 +229,30 @@ class Renderer:
             feedback_url=feedback,
         )
 
-    def permalinks(self) -> Iterator[tuple[str, bytes]]:
+    def permalink_owners(self) -> dict[str, Disclosure]:
+        """Filing number -> the disclosure its ``f/<number>/`` page leads to.
+
+        A deleted disclosure's number may have been reused: the live one owns the address.
+        """
+        owners: dict[str, Disclosure] = {}
+        for disclosure in self.registry.filed():
+            owners.setdefault(disclosure.algorithm.filing.number or "", disclosure)
+        return owners
+
+    def permalink(self, number: str, disclosure: Disclosure) -> tuple[str, bytes]:
         """``f/<filing number>/``: the stable address a product can print beside its number."""
         lang = self.registry.default_language
-        seen: set[str] = set()
-        for disclosure in self.registry.filed():
-            number = disclosure.algorithm.filing.number or ""
-            if number in seen:
-                continue  # a deleted disclosure's number now used by a live one
-            seen.add(number)
-            path = self.urls.permalink(number)
-            target = self.urls.disclosure(lang, disclosure.key)
-            yield (
-                path,
-                self.render(
-                    "permalink.html",
-                    path,
-                    lang,
-                    number,
-                    alternates={
-                        other: self.urls.disclosure(other, disclosure.key)
-                        for other in self.urls.languages
-                    },
-                    d=disclosure,
-                    number=number,
-                    target=relative(path, target),
-                ),
-            )
+        path = self.urls.permalink(number)
+        target = self.urls.disclosure(lang, disclosure.key)
+        return path, self.render(
+            "permalink.html",
+            path,
+            lang,
+            number,
+            alternates={
+                other: self.urls.disclosure(other, disclosure.key) for other in self.urls.languages
+            },
+            d=disclosure,
+            number=number,
+            target=relative(path, target),
+        )

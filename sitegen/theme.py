@@ -90,7 +90,10 @@ class Theme:
         for path in sorted(self.root.rglob("*")):
             if path.is_file():
                 digest.update(path.relative_to(self.root).as_posix().encode())
-                digest.update(path.read_bytes())
+                try:
+                    digest.update(path.read_bytes())
+                except OSError as exc:
+                    raise ThemeError(f"cannot read {path}: {exc.strerror}") from None
         return digest.hexdigest()
 
 

@@ -1,10 +1,24 @@
-"""Write stage: stream files into a fresh folder, then swap it in whole.
+"""Write stage: stream files into a staging folder, then put them in place.
 
 A build that fails or is killed never leaves a half-written site: files go to a sibling
-staging folder, and only a complete one replaces the output.  On Linux the swap is a single
-``renameat2(RENAME_EXCHANGE)`` call, so at every instant the output path holds either the old
-site or the new one; elsewhere it falls back to two renames (a window of a few microseconds).
-The standard library has no atomic directory exchange, hence the small ctypes call.
+staging folder first.  Two ways to finish:
+
+* **swap** (a first build, or whenever the previous output cannot be trusted): the staging
+  folder holds the whole site and replaces the output.  On Linux the swap is a single
+  ``renameat2(RENAME_EXCHANGE)`` call, so at every instant the output path holds either the
+  old site or the new one; elsewhere it falls back to two renames (a window of a few
+  microseconds).  The standard library has no atomic directory exchange, hence the small
+  ctypes call.
+* **update** (a rebuild into a folder this code made, whose file list the cache holds): the
+  staging folder holds only new and changed files; each is renamed over its old version (an
+  atomic replacement per file), then files the new site no longer has are deleted.  Nothing
+  in the output is touched until every file is ready, so a failed build leaves the old site.
+  The marker file says "updating" while files move; if the build is killed in those
+  milliseconds, the next build sees it and rewrites the whole site by a swap.
+
+Which files belong to which provider's unit (``sitegen.units``), with the units' keys and a
+digest of every other file, is the *manifest*; the pipeline keeps it in the cache, keyed by
+the output folder, and the marker names the build it describes.
 """
 
 from __future__ import annotations
@@ -12,15 +26,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import os
 import shutil
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sitegen.diagnostics import OutputError
 
 MARKER = ".sitegen-output"
+MARKER_TEXT = "built by sitegen; replaced or updated whole on rebuild\n"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -70,33 +88,83 @@ def _check_output(out: Path) -> None:
         )
 
 
-class SiteWriter:
-    """``with SiteWriter(out) as w: w.write(path, data)`` - replaced only on a clean exit."""
+def file_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
-    def __init__(self, out: Path) -> None:
-        self.out = out.resolve()
-        self.staging = self.out.parent / f".{self.out.name}.tmp-{os.getpid()}"
-        self.count = 0
-        self.bytes = 0
+
+def marker_build(out: Path) -> str | None:
+    """The build id a finished build wrote into the marker (None while updating or unknown)."""
+    try:
+        lines = (out / MARKER).read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        if line.startswith("build "):
+            return line.removeprefix("build ").strip() or None
+    return None
+
+
+@dataclass
+class UnitFiles:
+    """The files of one unit (``sitegen.units``) in the finished site."""
+
+    key: str
+    paths: list[str]
+    written: int = 0  # files written by this build (0 when the unit was kept as it was)
+    bytes: int = 0  # their total size (when kept: as last written)
+
+
+@dataclass
+class Manifest:
+    """What a finished output folder holds: units by provider id, other files by digest."""
+
+    build: str
+    units: dict[str, UnitFiles] = field(default_factory=dict)
+    shared: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (digest, size)
+
+    def paths(self) -> set[str]:
+        out = set(self.shared)
+        for unit in self.units.values():
+            out.update(unit.paths)
+        return out
+
+    def to_data(self) -> dict[str, Any]:
+        units = {pid: (u.key, u.paths, u.bytes) for pid, u in self.units.items()}
+        return {"build": self.build, "units": units, "shared": self.shared}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Manifest | None:
+        try:
+            units = {
+                pid: UnitFiles(key, list(paths), 0, size)
+                for pid, (key, paths, size) in data["units"].items()
+            }
+            return cls(str(data["build"]), units, dict(data["shared"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def _safe(path: str) -> None:
+    if path.startswith("/") or ".." in path.split("/") or not path:
+        raise OutputError(f"refusing to write outside the output folder: {path}")
+
+
+class Sink:
+    """Writes files under a staging folder (in the build process or a forked worker)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written = 0
+        self.bytes_written = 0
         self._dirs: set[Path] = set()
 
-    def __enter__(self) -> SiteWriter:
-        _check_output(self.out)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.out.parent.glob(f".{self.out.name}.*-*"):
-            if not _alive(stale.name.rsplit("-", 1)[-1]):
-                shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
-        try:
-            self.staging.mkdir()
-            (self.staging / MARKER).write_text("built by sitegen; replaced whole on rebuild\n")
-        except OSError as exc:
-            raise OutputError(f"cannot create {self.staging}: {exc.strerror}") from None
-        return self
+    def fresh(self) -> Sink:
+        """A sink on the same folder with its own counts (one per unit)."""
+        return Sink(self.root)
 
-    def write(self, path: str, data: bytes) -> None:
-        if path.startswith("/") or ".." in path.split("/"):
-            raise OutputError(f"refusing to write outside the output folder: {path}")
-        target = self.staging / path
+    def put(self, path: str, data: bytes) -> str:
+        _safe(path)
+        target = self.root / path
         parent = target.parent
         try:
             if parent not in self._dirs:
@@ -105,8 +173,69 @@ class SiteWriter:
             target.write_bytes(data)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-        self.count += 1
-        self.bytes += len(data)
+        self.written += 1
+        self.bytes_written += len(data)
+        return path
+
+
+class SiteWriter:
+    """``with SiteWriter(out) as w: w.write(path, data)`` - put in place only on a clean exit.
+
+    With ``previous`` (the manifest of the build that made ``out``, when the marker agrees),
+    the writer updates: unchanged units are kept (``reuse``) and unchanged files not written.
+    """
+
+    def __init__(self, out: Path, previous: Manifest | None = None) -> None:
+        self.out = out.resolve()
+        self.staging = self.out.parent / f".{self.out.name}.tmp-{os.getpid()}"
+        self.previous = previous
+        self.sink = Sink(self.staging)
+        self.units: dict[str, UnitFiles] = {}
+        self.shared: dict[str, tuple[str, int]] = {}
+        self.build = ""  # set by the pipeline before the writer finishes (see ``finish``)
+
+    @property
+    def updating(self) -> bool:
+        return self.previous is not None
+
+    @property
+    def count(self) -> int:
+        return len(self.shared) + sum(len(u.paths) for u in self.units.values())
+
+    @property
+    def size(self) -> int:
+        return sum(size for _, size in self.shared.values()) + sum(
+            u.bytes for u in self.units.values()
+        )
+
+    @property
+    def written(self) -> int:
+        return self.sink.written + sum(u.written for u in self.units.values())
+
+    def __enter__(self) -> SiteWriter:
+        _check_output(self.out)
+        if self.previous is not None and (
+            not self.out.is_dir() or marker_build(self.out) != self.previous.build
+        ):
+            self.previous = None  # the folder is not what the manifest describes
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.out.parent.glob(f".{self.out.name}.*-*"):
+            if not _alive(stale.name.rsplit("-", 1)[-1]):
+                shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
+        try:
+            self.staging.mkdir()
+        except OSError as exc:
+            raise OutputError(f"cannot create {self.staging}: {exc.strerror}") from None
+        return self
+
+    def write(self, path: str, data: bytes) -> None:
+        """A file outside the units; in an update, written only when its bytes changed."""
+        _safe(path)
+        digest = file_digest(data)
+        self.shared[path] = (digest, len(data))
+        if self.previous is not None and self.previous.shared.get(path, ("",))[0] == digest:
+            return
+        self.sink.put(path, data)
 
     def copy(self, path: str, source: Path) -> None:
         try:
@@ -114,6 +243,21 @@ class SiteWriter:
         except OSError as exc:
             raise OutputError(f"cannot read {source}: {exc.strerror}") from None
         self.write(path, data)
+
+    def reuse(self, provider_id: str, key: str) -> UnitFiles | None:
+        """The unit's files as the previous build left them, if its key is unchanged."""
+        if self.previous is None:
+            return None
+        old = self.previous.units.get(provider_id)
+        if old is None or old.key != key:
+            return None
+        return UnitFiles(key, old.paths, 0, old.bytes)
+
+    def add_unit(self, provider_id: str, files: UnitFiles) -> None:
+        self.units[provider_id] = files
+
+    def manifest(self) -> Manifest:
+        return Manifest(self.build, dict(self.units), dict(self.shared))
 
     def __exit__(
         self,
@@ -125,10 +269,46 @@ class SiteWriter:
             shutil.rmtree(self.staging, ignore_errors=True)
             return
         try:
-            self._swap()
+            if self.previous is not None:
+                self._update(self.previous)
+            else:
+                self._write_marker(self.staging, self.build)
+                self._swap()
         except OSError as error:
             shutil.rmtree(self.staging, ignore_errors=True)
             raise OutputError(f"cannot replace {self.out}: {error.strerror}") from None
+
+    @staticmethod
+    def _write_marker(folder: Path, build: str) -> None:
+        text = MARKER_TEXT + (f"build {build}\n" if build else "updating\n")
+        (folder / MARKER).write_text(text, "utf-8")
+
+    def _update(self, previous: Manifest) -> None:
+        """Move the staged files over the old ones, then delete what the site no longer has."""
+        self._write_marker(self.out, "")
+        made: set[Path] = set()
+        staged = sorted(
+            (p for p in self.staging.rglob("*") if not p.is_dir()),
+            key=lambda p: (p.suffix == ".html", p.as_posix()),  # pages last: their links exist
+        )
+        for source in staged:
+            target = self.out / source.relative_to(self.staging)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            os.replace(source, target)
+        gone = sorted(previous.paths() - self.manifest().paths(), reverse=True)
+        for path in gone:
+            (self.out / path).unlink(missing_ok=True)
+        for folder in sorted({(self.out / p).parent for p in gone}, reverse=True):
+            while folder != self.out:
+                try:
+                    folder.rmdir()  # only if empty
+                except OSError:
+                    break
+                folder = folder.parent
+        self._write_marker(self.out, self.build)
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     def _swap(self) -> None:
         if not self.out.exists():
