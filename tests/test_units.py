@@ -1,0 +1,180 @@
+"""Units and rebuilds: worker processes and kept units give the same bytes as a clean build.
+
+Every test builds the sample registry from a real git repository (two commits, so history
+pages and feeds exist) and compares whole output trees byte for byte with a build that used
+no cache and one process.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo
+
+from sitegen import cache as cache_module
+from sitegen import units as units_module
+from sitegen.cache import Cache
+from sitegen.diagnostics import SitegenError
+from sitegen.pipeline import BuildResult, build_site
+from sitegen.theme import DEFAULT_THEME
+from sitegen.write import MARKER, marker_build
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = "disclosures/haibei-mall/product-search.yaml"
+OTHER = "disclosures/liuguang-video/video-feed.yaml"
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo(tmp_path / "repo")
+    shutil.copytree(ROOT / "disclosures", repo.path("disclosures"))
+    repo.commit("Publish the registry", "2025-01-10T00:00:00Z")
+    edit_summary(repo, "2025-01-11T00:00:00Z", OTHER)
+    return repo
+
+
+def build(repo: Repo, out: Path, cache: Cache, **options: object) -> BuildResult:
+    return build_site(repo.path("disclosures"), out, cache=cache, **options)  # type: ignore[arg-type]
+
+
+def clean(repo: Repo, tmp_path: Path, name: str = "clean", **options: object) -> dict[str, bytes]:
+    out = tmp_path / name
+    build(repo, out, Cache(None), jobs=1, **options)
+    return tree(out)
+
+
+def edit_summary(repo: Repo, date: str = "2025-02-01T00:00:00Z", path: str = SAMPLE) -> None:
+    text = repo.read(path)
+    marker = "summary:\n  zh: "
+    assert marker in text
+    repo.write(path, text.replace(marker, marker + "（修订）", 1))
+    repo.commit(f"Revise the summary of {path}", date)
+
+
+def test_workers_give_the_same_site(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 0)  # the samples are small
+    result = build(repo, tmp_path / "parallel", Cache(None), jobs=2)
+    assert tree(tmp_path / "parallel") == clean(repo, tmp_path)
+    assert result.files == len(tree(tmp_path / "parallel")) - 1  # all but the marker
+
+
+def test_rebuild_after_one_change_updates_only_what_changed(repo: Repo, tmp_path: Path) -> None:
+    out, store = tmp_path / "site", Cache.open(tmp_path / "cache")
+    first = build(repo, out, store)
+    assert not first.updated and first.written == first.files
+    edit_summary(repo)
+    second = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert second.updated
+    assert 0 < second.written < first.files / 3, second.written
+    assert tree(out) == clean(repo, tmp_path)
+    # Nothing changed: nothing is written but the marker's neighbours stay as they are.
+    third = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert third.updated and third.written == 0
+    assert tree(out) == clean(repo, tmp_path, "clean2")
+
+
+def test_rebuild_removes_the_files_of_a_deleted_disclosure(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    repo.path("disclosures/lubiao-maps/route-eta.yaml").unlink()
+    repo.commit("Remove the route ETA disclosure", "2025-03-01T00:00:00Z")
+    result = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert result.updated
+    assert tree(out) == clean(repo, tmp_path)
+
+
+@pytest.mark.parametrize("what", ["template", "strings", "asset"])
+def test_a_theme_change_renders_every_unit_again(repo: Repo, tmp_path: Path, what: str) -> None:
+    theme = tmp_path / "theme"
+    shutil.copytree(DEFAULT_THEME, theme)
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"), theme_dir=theme)
+    if what == "template":
+        page = theme / "templates" / "history.html"
+        page.write_text(page.read_text("utf-8").replace("</h1>", " ·</h1>", 1), "utf-8")
+    elif what == "strings":
+        strings = theme / "strings.yaml"
+        text = strings.read_text("utf-8")
+        strings.write_text(text.replace("history.title:", "history.title:", 1) + "\n", "utf-8")
+        page = theme / "templates" / "disclosure.html"
+        page.write_text(page.read_text("utf-8") + "{# changed #}\n", "utf-8")
+    else:
+        css = theme / "static" / "css" / "site.css"
+        css.write_text(css.read_text("utf-8") + "\n/* changed */\n", "utf-8")
+    result = build(repo, out, Cache.open(tmp_path / "cache"), theme_dir=theme)
+    assert result.updated
+    pages = [p for p in tree(out) if p.endswith(".html") and "/history/" in p]
+    assert pages
+    expected = clean(repo, tmp_path, theme_dir=theme)
+    assert tree(out) == expected
+    if what == "template":
+        assert result.written >= len(pages)
+
+
+def test_a_site_change_renders_every_unit_again(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    result = build(repo, out, Cache.open(tmp_path / "cache"), base_url="https://other.example/")
+    assert result.updated
+    assert tree(out) == clean(repo, tmp_path, base_url="https://other.example/")
+
+
+def test_new_code_version_rebuilds_from_scratch(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "0" * 64)
+    monkeypatch.setattr(units_module, "code_fingerprint", lambda: "0" * 64)
+    result = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert not result.updated and result.written == result.files
+
+
+def test_interrupted_update_is_followed_by_a_full_swap(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    text = (out / MARKER).read_text("utf-8")
+    (out / MARKER).write_text(text.rsplit("build ", 1)[0] + "updating\n", "utf-8")
+    (out / "index.html").write_text("half-updated", "utf-8")
+    assert marker_build(out) is None
+    result = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert not result.updated
+    assert tree(out) == clean(repo, tmp_path)
+
+
+def test_output_replaced_by_another_build_is_not_trusted(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    edit_summary(repo)
+    build(repo, out, Cache(None))  # the cache's file list no longer describes the folder
+    edit_summary(repo, "2025-03-01T00:00:00Z")
+    result = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert not result.updated
+    assert tree(out) == clean(repo, tmp_path)
+
+
+def test_worker_failure_is_an_error_and_keeps_the_old_site(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 0)
+    theme = tmp_path / "theme"
+    shutil.copytree(DEFAULT_THEME, theme)
+    out = tmp_path / "site"
+    build(repo, out, Cache(None), jobs=2, theme_dir=theme)
+    before = tree(out)
+    page = theme / "templates" / "history.html"  # rendered only inside the units
+    text = page.read_text("utf-8")
+    assert "</h1>" in text
+    page.write_text(text.replace("</h1>", "{{ no_such_value }}</h1>", 1), "utf-8")
+    with pytest.raises(SitegenError, match=r"history\.html"):
+        build(repo, out, Cache(None), jobs=2, theme_dir=theme)
+    assert tree(out) == before
+    assert not list(tmp_path.glob(".site.tmp-*"))
