@@ -139,7 +139,7 @@ def _build(
     manifest_key = digest("output", str(out.resolve()))
     previous = Manifest.from_data(cache.get("output", manifest_key)) if cache.enabled else None
     with phase("write"), SiteWriter(out, previous) as writer:
-        pending = units.start(writer.sink, lambda u: writer.reuse(u.provider_id, u.key), jobs)
+        pending = units.start(writer.sink, lambda u: writer.reuse(u.name, u.key), jobs)
         html_paths: list[str] = []
         shared = chain(renderer.shared_pages(), history.shared_pages(), search.pages())
         for path, data in timed(shared, "render"):
@@ -161,7 +161,7 @@ def _build(
         for path, data in schema_files(languages, registry.site.base_url, pattern):
             writer.write(path, data)
         for unit, files in timed(pending.results(), "render"):
-            writer.add_unit(unit.provider_id, files)
+            writer.add_unit(unit.name, files)
             html_paths += [p for p in files.paths if p.endswith(".html")]
             if progress is not None:
                 progress(len(html_paths))

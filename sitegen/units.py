@@ -1,10 +1,11 @@
-"""Units: the output that depends on one provider's disclosures alone, built in parallel.
+"""Units: the output that depends on one disclosure, or one provider, alone; built in parallel.
 
 Nine in ten files of a large registry belong to one disclosure - its page in each language,
-its history and version pages, its JSON and feeds, its permanent ``f/<number>/`` address -
+its history and version pages, its JSON and feed, its permanent ``f/<number>/`` address -
 and a provider's page and feed list only its own disclosures.  So the output is cut into one
-unit per provider, and each unit gets a key that digests everything it is made from: the
-provider, each disclosure with every version, the site configuration, the theme and the code.
+unit per disclosure and one per provider, and each unit gets a key that digests everything it
+is made from: the disclosure with every version (a provider's unit: the provider and its
+disclosures' keys), the site configuration, the theme and the code.
 
 That cut gives two things:
 
@@ -42,11 +43,21 @@ PARALLEL_MIN = 400
 
 @dataclass
 class Unit:
+    """A disclosure's files (``disclosure`` set) or a provider's page and feed (not set)."""
+
     provider_id: str
-    disclosures: list[Disclosure] = field(default_factory=list)
+    disclosure: Disclosure | None = None
+    disclosures: list[Disclosure] = field(default_factory=list)  # a provider's, for its page
     permalinks: list[str] = field(default_factory=list)  # filing numbers whose f/ page is here
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old key, new key)
     key: str = ""
+
+    @property
+    def name(self) -> str:
+        """Stable across builds: how the manifest finds the unit's files."""
+        if self.disclosure is not None:
+            return f"d:{self.disclosure.key}"
+        return f"p:{self.provider_id}"
 
 
 def _version_state(version: Version) -> list[Any]:
@@ -101,6 +112,8 @@ class Units:
     ) -> None:
         self.renderer, self.history, self.feeds = renderer, history, feeds
         self.registry: Registry = renderer.registry
+        self._group: str | None = None  # the provider whose units were rendered last
+        self._labels: dict[str, Labels] = {}
         self.units = self._plan()
         context = _json(
             [
@@ -113,59 +126,66 @@ class Units:
                 shared_state,
             ]
         )
-        for unit in self.units:
-            has_page = unit.provider_id in self.registry.providers
-            provider = self.registry.providers[unit.provider_id] if has_page else None
-            state = [
-                unit.provider_id,
-                provider.model_dump(mode="json") if provider else None,
-                [_disclosure_state(d) for d in unit.disclosures],
-                unit.permalinks,
-                unit.moved,
-            ]
-            unit.key = digest(context, _json(state))
+        keys: dict[str, list[str]] = {}
+        state: list[Any]
+        for unit in self.units:  # a provider's unit comes after its disclosures'
+            if unit.disclosure is not None:
+                state = [_disclosure_state(unit.disclosure), unit.permalinks, unit.moved]
+                unit.key = digest(context, _json(state))
+                keys.setdefault(unit.provider_id, []).append(unit.key)
+            else:
+                provider = self.registry.providers[unit.provider_id]
+                state = [provider.model_dump(mode="json"), keys.get(unit.provider_id, [])]
+                unit.key = digest(context, _json(state))
 
     def _plan(self) -> list[Unit]:
+        """For each provider in id order: its disclosures' units, then its own (if it has a
+        page: a deleted disclosure may name a provider that is gone)."""
         registry = self.registry
-        units: dict[str, Unit] = {pid: Unit(pid) for pid in registry.providers}
-        for disclosure in registry.disclosures:  # tombstones may name a provider now gone
-            units.setdefault(disclosure.provider.id, Unit(disclosure.provider.id))
-            units[disclosure.provider.id].disclosures.append(disclosure)
-        by_key = {d.key: d for d in registry.disclosures}
+        by_provider: dict[str, list[Disclosure]] = {pid: [] for pid in registry.providers}
+        for disclosure in registry.disclosures:
+            by_provider.setdefault(disclosure.provider.id, []).append(disclosure)
+        units: dict[str, Unit] = {}
+        for pid in sorted(by_provider):
+            for disclosure in by_provider[pid]:
+                units[disclosure.key] = Unit(pid, disclosure)
+            if pid in registry.providers:
+                units[f"p:{pid}"] = Unit(pid, disclosures=by_provider[pid])
         for number, owner in self.renderer.permalink_owners().items():
-            units[owner.provider.id].permalinks.append(number)
+            units[owner.key].permalinks.append(number)
         for old, new in sorted(registry.moved.items()):
-            units[by_key[new].provider.id].moved.append((old, new))
-        return [units[pid] for pid in sorted(units)]
+            units[new].moved.append((old, new))
+        return list(units.values())
 
     # -- rendering one unit ------------------------------------------------------------------
 
     def files(self, unit: Unit) -> Iterator[tuple[str, bytes]]:
         """Every file of a unit; HTML pages end in ``.html``."""
         registry, renderer, history, feeds = self.registry, self.renderer, self.history, self.feeds
-        labels: dict[str, Labels] = {lang: history.labels(lang) for lang in registry.languages}
-        feeds.forget()
-        by_number = {d.algorithm.filing.number: d for d in unit.disclosures}
-        has_page = unit.provider_id in registry.providers
-        for lang in registry.languages:
-            if has_page:
+        if unit.provider_id != self._group:
+            # A provider's feeds repeat its disclosures' entries and change rows: those are
+            # remembered while one provider's units are rendered, and no longer.
+            self._group = unit.provider_id
+            self._labels = {lang: history.labels(lang) for lang in registry.languages}
+            feeds.forget()
+        labels = self._labels
+        disclosure = unit.disclosure
+        if disclosure is None:
+            for lang in registry.languages:
                 yield renderer.provider(lang, unit.provider_id, unit.disclosures)
-            for disclosure in unit.disclosures:
-                yield renderer.disclosure(lang, disclosure)
+                yield feeds.provider_feed(lang, unit.provider_id, labels[lang])
+            return
+        for lang in registry.languages:
+            yield renderer.disclosure(lang, disclosure)
         for number in unit.permalinks:
-            yield renderer.permalink(number, by_number[number])
+            yield renderer.permalink(number, disclosure)
         for old, new in unit.moved:
             yield from history.moved_pages(old, new)
-        for disclosure in unit.disclosures:
-            yield from history.disclosure_pages(disclosure, labels)
-            yield disclosure_file(disclosure, renderer.urls)
-            yield from history.version_files(disclosure)
+        yield from history.disclosure_pages(disclosure, labels)
+        yield disclosure_file(disclosure, renderer.urls)
+        yield from history.version_files(disclosure)
         for lang in registry.languages:
-            if has_page:
-                yield feeds.provider_feed(lang, unit.provider_id, labels[lang])
-            for disclosure in unit.disclosures:
-                yield feeds.disclosure_feed(lang, disclosure, labels[lang])
-        feeds.forget()
+            yield feeds.disclosure_feed(lang, disclosure, labels[lang])
 
     def render(self, unit: Unit, sink: Sink) -> UnitFiles:
         paths = [sink.put(path, data) for path, data in self.files(unit)]
@@ -183,7 +203,7 @@ class Units:
             kept = reuse(unit)
             pending.order.append((unit, kept))
         todo = [unit for unit, kept in pending.order if kept is None]
-        count = sum(len(u.disclosures) for u in todo)
+        count = len(todo)
         workers = workers if workers is not None else _workers()
         if workers >= 2 and count >= PARALLEL_MIN and sys.platform.startswith("linux"):
             pending.submit(todo, workers)
@@ -254,9 +274,8 @@ def _workers() -> int:
 
 
 def _batches(units: list[Unit], count: int) -> list[list[Unit]]:
-    """About ``count`` batches of similar size (in disclosures), in plan order."""
-    total = sum(len(u.disclosures) + 1 for u in units)
-    size = max(1, total // max(1, count))
+    """About ``count`` batches of as many units, in plan order."""
+    size = max(1, len(units) // max(1, count))
     batches: list[list[Unit]] = [[]]
     filled = 0
     for unit in units:
@@ -264,7 +283,7 @@ def _batches(units: list[Unit], count: int) -> list[list[Unit]]:
             batches.append([])
             filled = 0
         batches[-1].append(unit)
-        filled += len(unit.disclosures) + 1
+        filled += 1
     return [b for b in batches if b]
 
 

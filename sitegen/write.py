@@ -116,7 +116,7 @@ class UnitFiles:
 
 @dataclass
 class Manifest:
-    """What a finished output folder holds: units by provider id, other files by digest."""
+    """What a finished output folder holds: units by name, other files by digest."""
 
     build: str
     units: dict[str, UnitFiles] = field(default_factory=dict)
@@ -244,17 +244,17 @@ class SiteWriter:
             raise OutputError(f"cannot read {source}: {exc.strerror}") from None
         self.write(path, data)
 
-    def reuse(self, provider_id: str, key: str) -> UnitFiles | None:
+    def reuse(self, name: str, key: str) -> UnitFiles | None:
         """The unit's files as the previous build left them, if its key is unchanged."""
         if self.previous is None:
             return None
-        old = self.previous.units.get(provider_id)
+        old = self.previous.units.get(name)
         if old is None or old.key != key:
             return None
         return UnitFiles(key, old.paths, 0, old.bytes)
 
-    def add_unit(self, provider_id: str, files: UnitFiles) -> None:
-        self.units[provider_id] = files
+    def add_unit(self, name: str, files: UnitFiles) -> None:
+        self.units[name] = files
 
     def manifest(self) -> Manifest:
         return Manifest(self.build, dict(self.units), dict(self.shared))

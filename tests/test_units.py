@@ -70,10 +70,17 @@ def test_rebuild_after_one_change_updates_only_what_changed(repo: Repo, tmp_path
     out, store = tmp_path / "site", Cache.open(tmp_path / "cache")
     first = build(repo, out, store)
     assert not first.updated and first.written == first.files
+    changed = out / "algorithms/haibei-mall/product-search/index.html"
+    sibling = out / "algorithms/haibei-mall/product-recommendation/index.html"
+    elsewhere = out / "algorithms/liuguang-video/video-feed/history/index.html"
+    inodes = {page: page.stat().st_ino for page in (changed, sibling, elsewhere)}
     edit_summary(repo)
     second = build(repo, out, Cache.open(tmp_path / "cache"))
     assert second.updated
     assert 0 < second.written < first.files / 3, second.written
+    assert changed.stat().st_ino != inodes[changed]  # replaced
+    assert sibling.stat().st_ino == inodes[sibling]  # same provider, other disclosure: kept
+    assert elsewhere.stat().st_ino == inodes[elsewhere]
     assert tree(out) == clean(repo, tmp_path)
     # Nothing changed: nothing is written but the marker's neighbours stay as they are.
     third = build(repo, out, Cache.open(tmp_path / "cache"))

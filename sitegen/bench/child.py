@@ -38,6 +38,7 @@ def main(argv: list[str]) -> int:
             else:
                 report = built.report
                 result.update(pages=built.pages, files=built.files, bytes=built.bytes)
+                result.update(written=built.written, updated=built.updated)
                 result["notes"] = built.notes
         else:
             print(f"unknown action {action!r}", file=sys.stderr)

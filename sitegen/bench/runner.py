@@ -65,7 +65,7 @@ def summarize(
             name: median([r["phases"].get(name, 0.0) for r in reports]) for name in names
         }
         out["other"] = median([r["other"] for r in reports])
-        for key in ("pages", "files", "bytes", "warnings"):
+        for key in ("pages", "files", "bytes", "warnings", "written", "updated"):
             if key in reports[-1]:
                 out[key] = reports[-1][key]
         out["notes"] = reports[-1].get("notes", [])
@@ -147,6 +147,13 @@ class Bench:
             lambda r: changed.append(change_one(self.source, r + 1)),
         )
         result["incremental"]["changed"] = str(changed[-1].relative_to(self.repo))
+        # A pull-request check with the main branch's cache restored: one file differs from
+        # what the cache has seen (the last incremental change).
+        result["validate_warm"] = self._series(
+            "validate with the last build's cache",
+            lambda r: ["check", SOURCE],
+            lambda r: full_cache[-1],
+        )
         return result
 
     # -- theirs -------------------------------------------------------------------------------
