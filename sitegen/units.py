@@ -61,31 +61,33 @@ class Unit:
 
 
 def _version_state(version: Version) -> list[Any]:
-    # The diff is left out: it is computed from the data of this version and the one before.
+    """What identifies a version's content without serialising it: a version is the file at
+    ``path`` in ``commit``, which never changes, read by this code with this site's settings
+    (both in every key).  The diff is computed from it and the version before."""
     return [
         version.number,
         version.commit,
-        version.date.isoformat(),
-        version.effective_date.isoformat() if version.effective_date else None,
-        version.change_note,
-        version.data,
-        version.raw,
-        version.problem,
         version.path,
+        version.date.isoformat(),
         version.event,
         version.subject,
         version.order,
     ]
 
 
-def _disclosure_state(disclosure: Disclosure) -> list[Any]:
+def _disclosure_state(disclosure: Disclosure, providers: dict[int, Any]) -> list[Any]:
+    """A disclosure's inputs: its current file by digest (a deleted one's last version stands
+    for it: the digest is empty), its provider, its versions and how it ended."""
     ended = disclosure.ended
+    provider = disclosure.provider
+    dumped = providers.get(id(provider))
+    if dumped is None:
+        dumped = providers[id(provider)] = provider.model_dump(mode="json")
     return [
         disclosure.key,
         disclosure.source_path,
         disclosure.digest,
-        disclosure.algorithm.model_dump(mode="json"),
-        disclosure.provider.model_dump(mode="json"),
+        dumped,
         [_version_state(v) for v in disclosure.versions],
         [ended.commit, ended.date.isoformat(), ended.last_path, ended.subject, ended.order]
         if ended
@@ -127,10 +129,11 @@ class Units:
             ]
         )
         keys: dict[str, list[str]] = {}
+        providers: dict[int, Any] = {}  # id(provider model) -> its JSON, made once
         state: list[Any]
         for unit in self.units:  # a provider's unit comes after its disclosures'
             if unit.disclosure is not None:
-                state = [_disclosure_state(unit.disclosure), unit.permalinks, unit.moved]
+                state = [_disclosure_state(unit.disclosure, providers), unit.permalinks, unit.moved]
                 unit.key = digest(context, _json(state))
                 keys.setdefault(unit.provider_id, []).append(unit.key)
             else:
