@@ -18,7 +18,9 @@ from sitegen.urls import Urls, page_url
 
 
 def dumps(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Compact JSON: the C encoder (an ``indent`` makes json use its Python one, five times
+    slower) and a third fewer bytes; browsers and ``jq`` lay it out for reading."""
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def disclosure_record(disclosure: Disclosure, urls: Urls) -> dict[str, Any]:
