@@ -111,9 +111,9 @@ class HistoryPages:
                 yield self.version(lang, disclosure, version, model)
 
     def shared_pages(self) -> Iterator[tuple[str, bytes]]:
-        """The registry's change log, page by page, in every language."""
+        """The latest changes in every language (archive pages are units: sitegen.units)."""
         for lang in self.registry.languages:
-            yield from self.changes(lang, self.labels(lang))
+            yield self.changes(lang, self.labels(lang))
 
     def moved_pages(self, old: str, new: str) -> Iterator[tuple[str, bytes]]:
         for lang in self.registry.languages:
@@ -186,28 +186,46 @@ class HistoryPages:
         nature = "substantive" if diff.substantive else "editorial"
         return EventView(event, [labels.field(f) for f in diff.fields()], nature)
 
-    def changes(self, lang: str, labels: Labels) -> Iterator[tuple[str, bytes]]:
-        events = self.registry.events
-        total = max(1, math.ceil(len(events) / CHANGES_PER_PAGE))
-        for number in range(1, total + 1):
-            chunk = events[(number - 1) * CHANGES_PER_PAGE : number * CHANGES_PER_PAGE]
-            path = self.urls.changes(lang, number)
-            title = self.theme.gettext("changes.title", lang)
-            if number > 1:
-                title += " · " + self.theme.gettext("changes.page", lang, n=number, total=total)
-            yield (
-                path,
-                self.renderer.render(
-                    "changes.html",
-                    path,
-                    lang,
-                    title,
-                    events=[self.event_view(e, labels) for e in chunk],
-                    number=number,
-                    total=total,
-                    pages=[self.urls.changes(lang, n) for n in range(1, total + 1)],
-                ),
-            )
+    # -- the change log ---------------------------------------------------------------------
+    #
+    # The latest changes have one page; the archive is cut into pages from the *oldest* change,
+    # so a page once full never changes: a new change touches the latest page and the newest
+    # archive page only (a rebuild keeps the rest), and a citation of "page 12" stays true.
+
+    def archive_size(self) -> int:
+        """Number of archive pages (0 when every change fits on the latest page)."""
+        count = len(self.registry.events)
+        return 0 if count <= CHANGES_PER_PAGE else math.ceil(count / CHANGES_PER_PAGE)
+
+    def archive_events(self, number: int) -> list[Event]:
+        """Archive page ``number`` (from 1): its changes, newest first like every list."""
+        events = self.registry.events  # newest first
+        end = len(events) - (number - 1) * CHANGES_PER_PAGE
+        return events[max(0, end - CHANGES_PER_PAGE) : end]
+
+    def changes(self, lang: str, labels: Labels, number: int = 0) -> tuple[str, bytes]:
+        """The latest changes (``number`` 0) or an archive page."""
+        pages = self.archive_size()
+        events = self.archive_events(number) if number else self.registry.events[:CHANGES_PER_PAGE]
+        path = self.urls.changes(lang, number)
+        title = self.theme.gettext("changes.title", lang)
+        if number:
+            title += " · " + self.theme.gettext("changes.archive_page", lang, n=number)
+        newer = self.urls.changes(lang, number + 1 if number < pages else 0) if number else None
+        return path, self.renderer.render(
+            "changes.html",
+            path,
+            lang,
+            title,
+            events=[self.event_view(e, labels) for e in events],
+            number=number,
+            newer=newer,
+            older=self.urls.changes(lang, number - 1) if number > 1 else None,
+            archive=[(n, self.urls.changes(lang, n)) for n in range(pages, 0, -1)]
+            if not number
+            else [],
+            per_page=CHANGES_PER_PAGE,
+        )
 
     def moved(self, lang: str, old: str, new: str) -> Iterator[tuple[str, bytes]]:
         """A page at a renamed disclosure's old address, pointing at the new one."""

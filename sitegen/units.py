@@ -45,11 +45,12 @@ PARALLEL_MIN = 400
 class Unit:
     """A disclosure's files (``disclosure`` set) or a provider's page and feed (not set)."""
 
-    provider_id: str
+    provider_id: str  # "" for an archive page of the change log
     disclosure: Disclosure | None = None
     disclosures: list[Disclosure] = field(default_factory=list)  # a provider's, for its page
     permalinks: list[str] = field(default_factory=list)  # filing numbers whose f/ page is here
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old key, new key)
+    archive: int = 0  # the change log's archive page (in every language)
     key: str = ""
 
     @property
@@ -57,6 +58,8 @@ class Unit:
         """Stable across builds: how the manifest finds the unit's files."""
         if self.disclosure is not None:
             return f"d:{self.disclosure.key}"
+        if self.archive:
+            return f"c:{self.archive}"
         return f"p:{self.provider_id}"
 
 
@@ -131,11 +134,22 @@ class Units:
         keys: dict[str, list[str]] = {}
         providers: dict[int, Any] = {}  # id(provider model) -> its JSON, made once
         state: list[Any]
+        by_disclosure: dict[str, str] = {}
+        last_page = history.archive_size()
         for unit in self.units:  # a provider's unit comes after its disclosures'
             if unit.disclosure is not None:
                 state = [_disclosure_state(unit.disclosure, providers), unit.permalinks, unit.moved]
                 unit.key = digest(context, _json(state))
                 keys.setdefault(unit.provider_id, []).append(unit.key)
+                by_disclosure[unit.disclosure.key] = unit.key
+            elif unit.archive:
+                # Rows show each disclosure as it is now; the newest page links to the latest.
+                events = [
+                    [by_disclosure[e.disclosure.key], e.kind, e.version.number if e.version else 0]
+                    for e in history.archive_events(unit.archive)
+                ]
+                state = ["archive", unit.archive, unit.archive == last_page, events]
+                unit.key = digest(context, _json(state))
             else:
                 provider = self.registry.providers[unit.provider_id]
                 state = [provider.model_dump(mode="json"), keys.get(unit.provider_id, [])]
@@ -158,6 +172,8 @@ class Units:
             units[owner.key].permalinks.append(number)
         for old, new in sorted(registry.moved.items()):
             units[new].moved.append((old, new))
+        for page in range(1, self.history.archive_size() + 1):
+            units[f"c:{page}"] = Unit("", archive=page)
         return list(units.values())
 
     # -- rendering one unit ------------------------------------------------------------------
@@ -173,6 +189,10 @@ class Units:
             feeds.forget()
         labels = self._labels
         disclosure = unit.disclosure
+        if unit.archive:
+            for lang in registry.languages:
+                yield history.changes(lang, labels[lang], unit.archive)
+            return
         if disclosure is None:
             for lang in registry.languages:
                 yield renderer.provider(lang, unit.provider_id, unit.disclosures)

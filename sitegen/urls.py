@@ -50,8 +50,9 @@ class Urls:
     def version(self, lang: str, key: str, number: int) -> str:
         return f"{self.prefix(lang)}algorithms/{key}/v{number}/index.html"
 
-    def changes(self, lang: str, page: int = 1) -> str:
-        suffix = "" if page == 1 else f"page/{page}/"
+    def changes(self, lang: str, page: int = 0) -> str:
+        """The latest changes (``page`` 0), or a page of the archive, numbered from the oldest."""
+        suffix = f"page/{page}/" if page else ""
         return f"{self.prefix(lang)}changes/{suffix}index.html"
 
     def feed(self, lang: str, scope: str = "") -> str:

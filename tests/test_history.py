@@ -276,7 +276,7 @@ def test_tombstone_pages(site: Path) -> None:
     assert moved.find("a", href="../search-ranker/index.html") is not None
 
 
-def test_changes_page_newest_first_and_paginated(
+def test_changes_page_newest_first_with_a_stable_archive(
     scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(historypages, "CHANGES_PER_PAGE", 5)
@@ -290,11 +290,31 @@ def test_changes_page_newest_first_and_paginated(
     assert cells[3] == "Changed Editorial"
     assert cells[4] == "Basic principles"
     assert rows[2].find("a")["href"] == "../algorithms/acme/legacy/history/index.html#ended"
-    nav = first.find("nav", class_="pagination")
-    assert nav.find("a", rel="next")["href"] == "page/2/index.html"
-    last = soup(out / "en/changes/page/3/index.html")
-    assert len(last.select("table.changes tbody tr")) == 4
-    assert last.find("a", rel="prev")["href"] == "../2/index.html"
+    # 14 changes: archive pages of 5 counted from the oldest, listed newest first.
+    archive = first.find("nav", class_="pagination")
+    assert [a["href"] for a in archive.find_all("a")] == [
+        f"page/{n}/index.html" for n in (3, 2, 1)
+    ]
+    oldest = soup(out / "en/changes/page/1/index.html")
+    oldest_rows = oldest.select("table.changes tbody tr")
+    assert len(oldest_rows) == 5
+    assert oldest.find("a", rel="prev")["href"] == "../2/index.html"
+    assert oldest.find("a", rel="next") is None
+    newest = soup(out / "en/changes/page/3/index.html")
+    newest_rows = newest.select("table.changes tbody tr")
+    assert len(newest_rows) == 4  # the partial page is the newest one
+    assert newest.find("a", rel="prev")["href"] == "../../index.html"
+    assert newest.find("a", rel="next")["href"] == "../2/index.html"
+    # Newest first within a page; the latest page starts where the newest archive page does.
+    dates = [r.find("time")["datetime"] for r in newest_rows]
+    assert dates == sorted(dates, reverse=True)
+    assert rows[0].get_text(" ", strip=True) == newest_rows[0].get_text(" ", strip=True)
+    every = [
+        r.get_text(" ", strip=True)
+        for n in (3, 2, 1)
+        for r in soup(out / f"en/changes/page/{n}/index.html").select("table.changes tbody tr")
+    ]
+    assert len(every) == len(set(every)) == 14
     home = soup(out / "en/index.html")
     latest = home.find(id="latest-changes").find_parent("section")
     assert len(latest.select("tbody tr")) == historypages.LATEST_ON_HOME

@@ -14,6 +14,7 @@ import pytest
 from gitrepo import Repo
 
 from sitegen import cache as cache_module
+from sitegen import historypages
 from sitegen import units as units_module
 from sitegen.cache import Cache
 from sitegen.diagnostics import SitegenError
@@ -66,14 +67,18 @@ def test_workers_give_the_same_site(
     assert result.files == len(tree(tmp_path / "parallel")) - 1  # all but the marker
 
 
-def test_rebuild_after_one_change_updates_only_what_changed(repo: Repo, tmp_path: Path) -> None:
+def test_rebuild_after_one_change_updates_only_what_changed(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(historypages, "CHANGES_PER_PAGE", 4)  # an archive of several pages
     out, store = tmp_path / "site", Cache.open(tmp_path / "cache")
     first = build(repo, out, store)
     assert not first.updated and first.written == first.files
     changed = out / "algorithms/haibei-mall/product-search/index.html"
     sibling = out / "algorithms/haibei-mall/product-recommendation/index.html"
     elsewhere = out / "algorithms/liuguang-video/video-feed/history/index.html"
-    inodes = {page: page.stat().st_ino for page in (changed, sibling, elsewhere)}
+    archived = out / "changes/page/1/index.html"  # the oldest changes: a full page
+    inodes = {page: page.stat().st_ino for page in (changed, sibling, elsewhere, archived)}
     edit_summary(repo)
     second = build(repo, out, Cache.open(tmp_path / "cache"))
     assert second.updated
@@ -81,6 +86,7 @@ def test_rebuild_after_one_change_updates_only_what_changed(repo: Repo, tmp_path
     assert changed.stat().st_ino != inodes[changed]  # replaced
     assert sibling.stat().st_ino == inodes[sibling]  # same provider, other disclosure: kept
     assert elsewhere.stat().st_ino == inodes[elsewhere]
+    assert archived.stat().st_ino == inodes[archived]
     assert tree(out) == clean(repo, tmp_path)
     # Nothing changed: nothing is written but the marker's neighbours stay as they are.
     third = build(repo, out, Cache.open(tmp_path / "cache"))
