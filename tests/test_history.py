@@ -292,9 +292,7 @@ def test_changes_page_newest_first_with_a_stable_archive(
     assert rows[2].find("a")["href"] == "../algorithms/acme/legacy/history/index.html#ended"
     # 14 changes: archive pages of 5 counted from the oldest, listed newest first.
     archive = first.find("nav", class_="pagination")
-    assert [a["href"] for a in archive.find_all("a")] == [
-        f"page/{n}/index.html" for n in (3, 2, 1)
-    ]
+    assert [a["href"] for a in archive.find_all("a")] == [f"page/{n}/index.html" for n in (3, 2, 1)]
     oldest = soup(out / "en/changes/page/1/index.html")
     oldest_rows = oldest.select("table.changes tbody tr")
     assert len(oldest_rows) == 5
