@@ -8,7 +8,9 @@ large batch is spread over worker processes.
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -118,6 +120,44 @@ def _parse_chunk(items: list[tuple[bytes, str]], context: dict[str, Any]) -> lis
     return [parse_algorithm(raw, path, context) for raw, path in items]
 
 
+def encode(parsed: Parsed) -> bytes:
+    """``parsed`` as bytes for the build cache: JSON, which loads about twice as fast as a
+    pickle of the same plain data.
+
+    Validated data is a JSON-mode dump, so JSON keeps it exactly; anything else (parsed YAML
+    of an invalid version, which is rare) is checked to survive the round trip, else pickled.
+    """
+    fields = [parsed.data, parsed.plain, parsed.raw, parsed.problem]
+    try:
+        text = json.dumps(fields, ensure_ascii=False, allow_nan=False)
+        if parsed.plain is None or json.loads(text) == fields:
+            return b"J" + text.encode()
+    except (TypeError, ValueError):
+        pass
+    return b"P" + pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_parsed(blob: bytes) -> Parsed | None:
+    """What :func:`encode` wrote, or None for anything else (a stale or damaged entry)."""
+    try:
+        if blob[:1] == b"J":
+            fields = json.loads(blob[1:])
+        elif blob[:1] == b"P":
+            fields = pickle.loads(blob[1:])
+        else:
+            return None
+        data, plain, raw, problem = fields
+    except Exception:  # a damaged entry is only a miss
+        return None
+    if not (isinstance(raw, str) and isinstance(problem, str)):
+        return None
+    return Parsed(data if isinstance(data, dict) else None, plain, raw, problem)
+
+
+def _parse_chunk_encoded(items: list[tuple[bytes, str]], context: dict[str, Any]) -> list[bytes]:
+    return [encode(parse_algorithm(raw, path, context)) for raw, path in items]
+
+
 def _workers() -> int:
     return min(os.cpu_count() or 1, 4)
 
@@ -180,3 +220,45 @@ def parse_many(
         pending.append((keys, pool.submit(_parse_chunk, chunk, context)))
     for done_keys, future in pending:
         yield from zip(done_keys, future.result(), strict=True)
+
+
+def parse_many_encoded(
+    items: Iterable[tuple[str, bytes, str]],
+    context: dict[str, Any],
+    pool: ProcessPoolExecutor | None,
+) -> Iterator[tuple[str, Parsed, bytes]]:
+    """Like :func:`parse_many`, with each result also :func:`encode`-d for the build cache.
+
+    Workers send the encoded form back, which the parent stores as it is and decodes once:
+    cheaper than pickling a ``Parsed`` across and encoding it again.
+    """
+    if pool is None:
+        for key, raw, path in items:
+            parsed = parse_algorithm(raw, path, context)
+            yield key, parsed, encode(parsed)
+        return
+    limit = 2 * _workers()
+    pending: list[tuple[list[str], Future[list[bytes]]]] = []
+    keys: list[str] = []
+    chunk: list[tuple[bytes, str]] = []
+
+    def results(
+        done_keys: list[str], future: Future[list[bytes]]
+    ) -> Iterator[tuple[str, Parsed, bytes]]:
+        for key, blob in zip(done_keys, future.result(), strict=True):
+            parsed = decode_parsed(blob)
+            assert parsed is not None  # written just now by encode()
+            yield key, parsed, blob
+
+    for key, raw, path in items:
+        keys.append(key)
+        chunk.append((raw, path))
+        if len(chunk) == CHUNK:
+            pending.append((keys, pool.submit(_parse_chunk_encoded, chunk, context)))
+            keys, chunk = [], []
+            while len(pending) > limit:
+                yield from results(*pending.pop(0))
+    if chunk:
+        pending.append((keys, pool.submit(_parse_chunk_encoded, chunk, context)))
+    for done_keys, future in pending:
+        yield from results(done_keys, future)

@@ -14,15 +14,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
 
-from sitegen.cache import Cache
-from sitegen.content import Parsed, compare, parse_many, parsing_pool
+from sitegen.cache import Cache, digest
+from sitegen.content import (
+    Parsed,
+    compare,
+    decode_parsed,
+    encode,
+    parse_many,
+    parse_many_encoded,
+    parsing_pool,
+)
 from sitegen.diff import Diff
 from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable, NotARepository
 from sitegen.load import YamlProblem, decode, parse_yaml
@@ -73,12 +82,66 @@ class History:
     providers: dict[str, bytes]  # last provider.yaml of each provider no longer in the tree
 
 
+class _Diffs:
+    """Diffs between consecutive versions, by the two versions' cache keys.
+
+    Deciding whether a commit made a new version takes a semantic diff, which costs more
+    than reading the versions; the result depends only on the two contents and the
+    languages, all of which the versions' keys digest.  The pairs a walk will probably ask
+    for (each path's previous blob and its next) are fetched in one query; any other pair
+    is computed.
+    """
+
+    def __init__(self, languages: list[str], keys: dict[str, str], cache: Cache | None) -> None:
+        self.languages = languages
+        self.keys = keys  # version name -> cache key, for the versions that may be cached
+        self.cache = cache if cache is not None and cache.enabled else None
+        self.found: dict[str, Any] = {}
+        self.fresh: dict[str, Any] = {}
+        self.used: list[str] = []
+
+    def _pair(self, before: str, after: str) -> str | None:
+        if before not in self.keys or after not in self.keys:
+            return None
+        return digest("diff", self.keys[before], self.keys[after])
+
+    def prefetch(self, pairs: list[tuple[str, str]]) -> None:
+        if self.cache is None:
+            return
+        wanted = [key for key in (self._pair(b, a) for b, a in pairs) if key is not None]
+        self.found = self.cache.get_many(DIFF_NS, wanted)
+
+    def compare(self, before: tuple[str, Parsed], after: tuple[str, Parsed]) -> Diff | None:
+        key = self._pair(before[0], after[0]) if self.cache is not None else None
+        if key is None:
+            return compare(before[1], after[1], self.languages)
+        self.used.append(key)
+        value = self.found.pop(key, None)  # each Diff object is handed out once
+        if value is None and key not in self.fresh:
+            value = self.cache.get(DIFF_NS, key) if self.cache is not None else None
+        if isinstance(value, Diff) or value == _SAME:
+            return value if isinstance(value, Diff) else None
+        diff = compare(before[1], after[1], self.languages)
+        self.fresh[key] = diff if diff is not None else _SAME
+        return diff
+
+    def store(self) -> None:
+        if self.cache is not None:
+            self.cache.put_many(DIFF_NS, self.fresh.items())
+            self.cache.keep_only(DIFF_NS, self.used)
+
+
+DIFF_NS = "history-diff"
+_SAME = "same version"
+
+
 class _Walker:
     """Turns the log into chains; blob contents are looked up once parsed."""
 
-    def __init__(self, prefix: str, languages: list[str]) -> None:
+    def __init__(self, prefix: str, languages: list[str], diffs: _Diffs | None = None) -> None:
         self.prefix = f"{prefix}/" if prefix else ""
         self.languages = languages
+        self.diffs = diffs if diffs is not None else _Diffs(languages, {}, None)
         self.active: dict[str, _Chain] = {}
         self.gone: dict[str, list[_Chain]] = {}
         self.chains: list[_Chain] = []
@@ -101,6 +164,22 @@ class _Walker:
                 if change.status != "D" and self.kind(change.path) == "provider":
                     last[change.path.split("/")[-2]] = change.new_blob
         return last
+
+    def pairs(self, commits: list[Commit]) -> list[tuple[str, str]]:
+        """(previous, next) version names along each path: the comparisons a walk makes
+        when every commit is a new version, as nearly all are."""
+        last: dict[str, str] = {}
+        out: list[tuple[str, str]] = []
+        for commit in commits:
+            for change in commit.changes:
+                if change.status == "D" or self.kind(change.path) != "algorithm":
+                    continue
+                name = f"{change.new_blob}:{change.path}"
+                before = last.get(change.old_path or change.path) or last.get(change.path)
+                if before is not None:
+                    out.append((before, name))
+                last[change.path] = name
+        return out
 
     def walk(self, commits: list[Commit], parsed: dict[str, Parsed]) -> None:
         for order, commit in enumerate(commits):
@@ -131,24 +210,29 @@ class _Walker:
                         chain = _Chain(change.path, paths=[change.path])
                         self.chains.append(chain)
                     self.active[change.path] = chain
-                self._version(chain, commit, order, parsed[f"{change.new_blob}:{change.path}"])
+                name = f"{change.new_blob}:{change.path}"
+                self._version(chain, commit, order, (name, parsed[name]))
 
     def _end(self, chain: _Chain, commit: Commit, order: int, path: str) -> None:
         chain.ended = Ending(commit.sha, commit.date, path, commit.subject, order)
         self.gone.setdefault(path, []).append(chain)
 
-    def _version(self, chain: _Chain, commit: Commit, order: int, parsed: Parsed) -> None:
+    def _version(
+        self, chain: _Chain, commit: Commit, order: int, named: tuple[str, Parsed]
+    ) -> None:
+        parsed = named[1]
         restored = chain.ended is not None
         chain.ended = None
         last = chain.versions[-1] if chain.versions else None
         diff = None
         if last is not None:
-            diff = compare(last["parsed"], parsed, self.languages)
+            diff = self.diffs.compare((last["name"], last["parsed"]), named)
             if diff is None and not restored:
                 return
         chain.versions.append(
             {
                 "commit": commit,
+                "name": named[0],
                 "order": order,
                 "path": chain.path,
                 "parsed": parsed,
@@ -159,27 +243,56 @@ class _Walker:
         )
 
 
+HISTORY_NS = "history"
+
+
+def parsed_key(blob: str, path: str, settings: str) -> str:
+    """What a historic version's Parsed depends on: the blob (a hash of its content), the file
+    name (the id check) and the validation context (``settings``, as JSON); the code's
+    version names the store."""
+    return digest("history", blob, path[path.rfind("/") + 1 :].removesuffix(".yaml"), settings)
+
+
 def read_history(
-    git: Git, folder: Path, context: dict[str, Any], known: dict[str, Any], providers: set[str]
+    git: Git,
+    folder: Path,
+    context: dict[str, Any],
+    known: Mapping[str, Any],
+    providers: set[str],
+    cache: Cache | None = None,
 ) -> History:
     """One log pass and one blob batch.
 
     ``known`` maps the sha256 of each current file to its validated data, so the versions that
     are still current are not parsed twice; ``providers`` are the provider ids in the tree
     (the last provider.yaml of any other is read, for the tombstones of its disclosures).
+    Versions found in ``cache`` are not even read from git: a blob id names its content.
     """
     prefix = git.prefix(folder)
     commits = git.log(prefix)
-    walker = _Walker(prefix, list(context["languages"]))
-    needed = list(dict.fromkeys(walker.blobs(commits)))
+    needed = list(dict.fromkeys(_Walker(prefix, []).blobs(commits)))
+    settings = json.dumps(context, sort_keys=True, ensure_ascii=False)
+    keys = {f"{blob}:{path}": parsed_key(blob, path, settings) for blob, path in needed}
+    trusted = dict(keys)  # versions whose content is known for sure (not missing from git)
+    diffs = _Diffs(list(context["languages"]), trusted, cache)
+    walker = _Walker(prefix, list(context["languages"]), diffs)
+    stored = cache.get_many(HISTORY_NS, keys.values()) if cache is not None else {}
+    parsed: dict[str, Parsed] = {}
+    for name, key in keys.items():
+        blob = stored.get(key)
+        hit = decode_parsed(blob) if isinstance(blob, bytes) else None
+        if hit is not None:
+            parsed[name] = hit
     by_blob: dict[str, list[str]] = {}
     for blob, path in needed:
-        by_blob.setdefault(blob, []).append(path)
+        if f"{blob}:{path}" not in parsed:
+            by_blob.setdefault(blob, []).append(path)
     gone_providers = {
         blob: pid for pid, blob in walker.provider_blobs(commits).items() if pid not in providers
     }
     provider_data: dict[str, bytes] = {}
-    parsed: dict[str, Parsed] = {}
+    fresh: list[tuple[str, bytes]] = []
+    storing = cache is not None and cache.enabled
 
     def to_parse() -> Iterator[tuple[str, bytes, str]]:
         for blob, content in BlobReader(git).read([*by_blob, *gone_providers]):
@@ -189,18 +302,53 @@ def read_history(
             if content is None:
                 for path in paths:
                     parsed[f"{blob}:{path}"] = Parsed(None, None, "", "missing from git")
+                    trusted.pop(f"{blob}:{path}", None)
                 continue
-            current = known.get(hashlib.sha256(content).hexdigest())
+            current = known.get(hashlib.sha256(content).hexdigest()) if paths else None
             for path in paths:
                 if current is not None and current.get("id") == PurePosixPath(path).stem:
-                    parsed[f"{blob}:{path}"] = Parsed(current, None, "", "")  # still current
+                    version = Parsed(current, None, "", "")  # still current
+                    parsed[f"{blob}:{path}"] = version
+                    if storing:
+                        fresh.append((keys[f"{blob}:{path}"], encode(version)))
                 else:
                     yield f"{blob}:{path}", content, path
 
-    with parsing_pool(len(needed) - len(known)) as pool:
-        parsed.update(parse_many(to_parse(), context, pool))
+    missing = sum(len(paths) for paths in by_blob.values())
+    with parsing_pool(missing - len(known)) as pool:
+        if storing:
+            for name, version, blob in parse_many_encoded(to_parse(), context, pool):
+                parsed[name] = version
+                fresh.append((keys[name], blob))
+        else:
+            parsed.update(parse_many(to_parse(), context, pool))
+    if cache is not None and storing:
+        cache.put_many(HISTORY_NS, fresh)
+        cache.keep_only(HISTORY_NS, keys.values())
+    diffs.prefetch(walker.pairs(commits))
     walker.walk(commits, parsed)
+    diffs.store()
     return History(walker.chains, provider_data)
+
+
+class _CurrentData(Mapping[str, Any]):
+    """sha256 -> validated data of the current files, dumped only when a version needs it
+    (with a warm cache none does)."""
+
+    def __init__(self, disclosures: list[Disclosure]) -> None:
+        self._by_digest = {d.digest: d for d in disclosures}
+        self._dumped: dict[str, Any] = {}
+
+    def __getitem__(self, digest: str) -> Any:
+        if digest not in self._dumped:
+            self._dumped[digest] = self._by_digest[digest].algorithm.model_dump(mode="json")
+        return self._dumped[digest]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_digest)
+
+    def __len__(self) -> int:
+        return len(self._by_digest)
 
 
 # -- attaching history to the registry -------------------------------------------------------
@@ -322,9 +470,9 @@ def attach_history(registry: Registry, folder: Path, cache: Cache | None = None)
         registry.history_note = reason
         return registry
     context = validation_context(registry)
-    known = {d.digest: d.algorithm.model_dump(mode="json") for d in registry.disclosures}
+    known = _CurrentData(registry.disclosures)
     try:
-        history = read_history(git, folder, context, known, set(registry.providers))
+        history = read_history(git, folder, context, known, set(registry.providers), cache)
     except GitUnavailable as exc:
         registry.history_note = f"history unavailable: {exc}"
         return registry

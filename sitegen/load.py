@@ -15,14 +15,17 @@ import re
 import stat
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sitegen.diagnostics import Report
+
+if TYPE_CHECKING:
+    from sitegen.cache import Cache
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -67,30 +70,80 @@ class Kind(StrEnum):
     ALGORITHM = "algorithm"
 
 
-@dataclass
 class SourceDoc:
-    """One parsed file: plain data plus where each value and key stands in the text."""
+    """One parsed file: plain data plus where each value and key stands in the text.
 
-    path: str  # as shown to the user, relative to the working directory when possible
-    kind: Kind
-    provider_id: str
-    stem: str
-    data: Any
-    digest: str
-    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    A file read for the build cache (``discover(..., cache=...)``) keeps its bytes in ``raw``
+    and is parsed only when its data or positions are first asked for: on a cache hit nothing
+    asks, which is the point.
+    """
+
+    def __init__(
+        self,
+        path: str,  # as shown to the user, relative to the working directory when possible
+        kind: Kind,
+        provider_id: str,
+        stem: str,
+        data: Any = None,
+        digest: str = "",
+        positions: dict[FieldPath, tuple[int, int]] | None = None,
+        key_positions: dict[FieldPath, tuple[int, int]] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.provider_id = provider_id
+        self.stem = stem
+        self.digest = digest
+        self.raw = raw  # set while the file is read but not parsed
+        self._data = data
+        self._positions = positions if positions is not None else {}
+        self._key_positions = key_positions if key_positions is not None else {}
+        self.check: Any = None  # the validate stage's FileCheck, once it has one
+        self.id_checked = False  # the id was checked against the path (no case clash first)
+
+    def __repr__(self) -> str:
+        return f"SourceDoc({self.path!r}, {self.kind}, parsed={self.raw is None})"
+
+    def parse(self) -> None:
+        """Parse ``raw`` now; raise YamlProblem if it is not a YAML mapping."""
+        if self.raw is None:
+            return
+        self._data, self._positions, self._key_positions = parse_mapping(self.raw)
+        self.raw = None
+
+    @property
+    def data(self) -> Any:
+        self.parse()
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.parse()
+        self._data = value
+
+    @property
+    def positions(self) -> dict[FieldPath, tuple[int, int]]:
+        self.parse()
+        return self._positions
+
+    @property
+    def key_positions(self) -> dict[FieldPath, tuple[int, int]]:
+        self.parse()
+        return self._key_positions
 
     def locate(self, loc: FieldPath, key: bool = False) -> tuple[int, int]:
         """Position of ``loc``, or of its nearest ancestor that exists in the file."""
-        table = self.key_positions if key else self.positions
+        positions, key_positions = self.positions, self.key_positions
+        table = key_positions if key else positions
         probe = tuple(loc)
         while probe:
             if probe in table:
                 return table[probe]
-            if probe in self.key_positions:
-                return self.key_positions[probe]
+            if probe in key_positions:
+                return key_positions[probe]
             probe = probe[:-1]
-        return self.positions.get((), (1, 1))
+        return positions.get((), (1, 1))
 
 
 class YamlProblem(Exception):
@@ -99,16 +152,27 @@ class YamlProblem(Exception):
         self.line, self.col, self.message, self.hint = line, col, message, hint
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path, folders: dict[Path, Path] | None = None) -> str:
     """``path`` relative to the working directory when it is below it.
 
     Only the folder is resolved: a symbolic link is named as the link, not as its target.
+    ``folders`` remembers resolved folders (and the working directory) across one walk.
     """
+    memo: dict[Path, Path] = folders if folders is not None else {}
     try:
-        where = path.absolute().parent.resolve() / path.name
-        return str(where.relative_to(Path.cwd().resolve()))
+        cwd = memo.get(_CWD)
+        if cwd is None:
+            cwd = memo[_CWD] = Path.cwd().resolve()
+        parent = path.parent
+        resolved = memo.get(parent)
+        if resolved is None:
+            resolved = memo[parent] = path.absolute().parent.resolve()
+        return str((resolved / path.name).relative_to(cwd))
     except ValueError:
         return str(path)
+
+
+_CWD = Path("\0cwd")  # a key no real folder has
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -358,17 +422,25 @@ def _read_regular(path: Path) -> bytes:
         os.close(fd)
 
 
-def read_source(path: Path, kind: Kind, provider_id: str, report: Report) -> SourceDoc | None:
-    """Read and parse one file; problems go to ``report`` and give None."""
-    shown = display_path(path)
+def parse_mapping(
+    raw: bytes,
+) -> tuple[dict[str, Any], dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
+    """Decode and parse one file's bytes; raise YamlProblem unless they hold a mapping."""
+    data, positions, key_positions = parse_yaml(decode(raw))
+    if not isinstance(data, dict):
+        raise YamlProblem(1, 1, "the file must be a mapping of `key: value` lines", "")
+    return data, positions, key_positions
+
+
+def read_bytes(path: Path, shown: str, report: Report) -> bytes | None:
+    """A source file's bytes; a link, a special file or an oversized one goes to ``report``."""
     try:
         if path.is_symlink():
             report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
             return None
-        raw = _read_regular(path)
+        return _read_regular(path)
     except _NotRegular:
         report.add(shown, 1, 1, "", "not a regular file", "commit a plain text file")
-        return None
     except _TooBig as big:
         report.add(
             shown,
@@ -378,28 +450,37 @@ def read_source(path: Path, kind: Kind, provider_id: str, report: Report) -> Sou
             f"file is {big.size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
             "shorten the text; a disclosure should stay readable",
         )
-        return None
     except OSError as exc:
         report.add(shown, 1, 1, "", f"cannot read file: {exc.strerror}", "check permissions")
+    return None
+
+
+def read_source(
+    path: Path,
+    kind: Kind,
+    provider_id: str,
+    report: Report,
+    defer: bool = False,
+    folders: dict[Path, Path] | None = None,
+) -> SourceDoc | None:
+    """Read and parse one file; problems go to ``report`` and give None.
+
+    With ``defer`` the file is only read: parsing is left to the validate stage, which
+    may find the result in the build cache (and reports the file's problems then).
+    """
+    shown = display_path(path, folders)
+    raw = read_bytes(path, shown, report)
+    if raw is None:
         return None
-    try:
-        data, positions, key_positions = parse_yaml(decode(raw))
-    except YamlProblem as exc:
-        report.add(shown, exc.line, exc.col, "", exc.message, exc.hint)
-        return None
-    if not isinstance(data, dict):
-        report.add(shown, 1, 1, "", "the file must be a mapping of `key: value` lines", "")
-        return None
-    return SourceDoc(
-        path=shown,
-        kind=kind,
-        provider_id=provider_id,
-        stem=path.stem,
-        data=data,
-        digest=hashlib.sha256(raw).hexdigest(),
-        positions=positions,
-        key_positions=key_positions,
-    )
+    doc = SourceDoc(shown, kind, provider_id, path.stem, digest=hashlib.sha256(raw).hexdigest())
+    doc.raw = raw
+    if not defer:
+        try:
+            doc.parse()
+        except YamlProblem as exc:
+            report.add(shown, exc.line, exc.col, "", exc.message, exc.hint)
+            return None
+    return doc
 
 
 @dataclass
@@ -411,17 +492,26 @@ class Sources:
     providers: dict[str, SourceDoc]
     algorithms: list[SourceDoc]
     provider_dirs: list[str]
+    # Set by ``discover(..., cache=...)``: the files are read but not parsed, and the validate
+    # stage parses (or finds in this cache) each one and drops those that do not parse.
+    cache: Cache | None = None
 
 
-def discover(root: Path, report: Report) -> Sources:
-    """Walk ``root`` in sorted order so the same tree always loads the same way."""
+def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
+    """Walk ``root`` in sorted order so the same tree always loads the same way.
+
+    With a ``cache`` (even a disabled one) files are only read here; the validate stage
+    parses them, or finds their results in the cache, on both cores when there are many.
+    """
+    defer = cache is not None
+    folders: dict[Path, Path] = {}
     if not root.is_dir():
         report.add(display_path(root), 1, 1, "", "source folder not found", "pass --source DIR")
-        return Sources(root, None, {}, [], [])
+        return Sources(root, None, {}, [], [], cache)
     site_path = root / "site.yaml"
     site = None
     if site_path.exists() or site_path.is_symlink():
-        site = read_source(site_path, Kind.SITE, "", report)
+        site = read_source(site_path, Kind.SITE, "", report, defer, folders)
     else:
         report.add(
             display_path(site_path), 1, 1, "", "site.yaml is missing", "create it (docs/format.md)"
@@ -469,11 +559,11 @@ def discover(root: Path, report: Report) -> Sources:
                     )
                 continue
             if item.name == "provider.yaml":
-                doc = read_source(item, Kind.PROVIDER, entry.name, report)
+                doc = read_source(item, Kind.PROVIDER, entry.name, report, defer, folders)
                 if doc:
                     providers[entry.name] = doc
             else:
-                doc = read_source(item, Kind.ALGORITHM, entry.name, report)
+                doc = read_source(item, Kind.ALGORITHM, entry.name, report, defer, folders)
                 if doc:
                     algorithms.append(doc)
-    return Sources(root, site, providers, algorithms, provider_dirs)
+    return Sources(root, site, providers, algorithms, provider_dirs, cache)

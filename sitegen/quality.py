@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from sitegen.diagnostics import Report, Severity
-from sitegen.load import FieldPath, SourceDoc, Sources
+from sitegen.load import FieldPath, Kind, SourceDoc, Sources
 from sitegen.model import Category, FilingStatus
 from sitegen.registry import Registry
-from sitegen.validate import field_path
+from sitegen.validate import Finding, emit, field_path, findings
 
 ART_8 = "Provisions Art. 8"  # regular review of the algorithm
 ART_16 = "Provisions Art. 16"  # publish principles, purpose and main mechanism
@@ -112,7 +112,12 @@ class _Checker:
         self.doc, self.report = doc, report
 
     def warn(self, loc: FieldPath, message: str, hint: str, rule: str, key: bool = False) -> None:
-        line, col = self.doc.locate(loc, key=key)
+        self.warn_at(self.doc.locate(loc, key=key), loc, message, hint, rule)
+
+    def warn_at(
+        self, at: tuple[int, int], loc: FieldPath, message: str, hint: str, rule: str
+    ) -> None:
+        line, col = at
         self.report.add(
             self.doc.path, line, col, field_path(loc), message, hint, Severity.WARNING, rule
         )
@@ -150,6 +155,35 @@ def check_algorithm(
 ) -> None:
     """Every quality rule for one algorithm file."""
     checker = _Checker(doc, report)
+    _algorithm_rules(checker, algorithm, languages)
+    check_review(doc.locate(("last_reviewed",)), algorithm.last_reviewed, today, checker)
+
+
+def check_review(
+    at: tuple[int, int], last_reviewed: dt.date, today: dt.date, checker: _Checker
+) -> None:
+    """The one rule that depends on today's date, so it is never cached; ``at`` is where
+    ``last_reviewed`` stands."""
+    if last_reviewed < _in_a_year_before(today):
+        checker.warn_at(
+            at,
+            ("last_reviewed",),
+            f"last reviewed on {last_reviewed.isoformat()}, more than a year ago",
+            "check the disclosure still describes the algorithm, then update `last_reviewed`",
+            ART_8,
+        )
+    elif last_reviewed > today:
+        checker.warn_at(
+            at,
+            ("last_reviewed",),
+            f"last_reviewed {last_reviewed.isoformat()} is in the future",
+            "write the date the review actually happened",
+            ART_8,
+        )
+
+
+def _algorithm_rules(checker: _Checker, algorithm: Any, languages: list[str]) -> None:
+    """The rules that depend on the file and the languages only."""
     a = algorithm
     opt_out = a.user_controls.personalization_opt_out
     if a.category is Category.PERSONALIZED_PUSH and not opt_out.available:
@@ -184,20 +218,6 @@ def check_algorithm(
             "add `change_note:` saying why and from when the algorithm is no longer used",
             ART_26,
         )
-    if a.last_reviewed < _in_a_year_before(today):
-        checker.warn(
-            ("last_reviewed",),
-            f"last reviewed on {a.last_reviewed.isoformat()}, more than a year ago",
-            "check the disclosure still describes the algorithm, then update `last_reviewed`",
-            ART_8,
-        )
-    elif a.last_reviewed > today:
-        checker.warn(
-            ("last_reviewed",),
-            f"last_reviewed {a.last_reviewed.isoformat()} is in the future",
-            "write the date the review actually happened",
-            ART_8,
-        )
     for group in ("optimization_objectives", "decision_criteria"):
         for index, item in enumerate(getattr(a, group)):
             vague = [lang for lang, text in item.description.items() if not informative(text, lang)]
@@ -221,20 +241,47 @@ def check_algorithm(
     check_translations(algorithm, languages, checker)
 
 
+def file_quality(doc: SourceDoc, model: Any, languages: list[str]) -> list[Finding]:
+    """The warnings of one validated file that do not depend on today or on other files."""
+    scratch = Report()
+    checker = _Checker(doc, scratch)
+    if doc.kind is Kind.ALGORITHM:
+        _algorithm_rules(checker, model, languages)
+    else:
+        check_translations(model, languages, checker)
+    return findings(scratch)
+
+
 def check_quality(
     registry: Registry, sources: Sources, report: Report, today: dt.date | None = None
 ) -> None:
-    """Add quality warnings for every file that validated; ``today`` is a parameter for tests."""
+    """Add quality warnings for every file that validated; ``today`` is a parameter for tests.
+
+    Files the validate stage checked carry their warnings (``doc.check``, perhaps from the
+    cache); only the review-date rule is evaluated here.
+    """
     today = today or dt.date.today()
     languages = registry.languages
     if sources.site is not None:
-        check_translations(registry.site, languages, _Checker(sources.site, report))
+        _file_warnings(sources.site, registry.site, languages, report)
     for provider_id, provider in registry.providers.items():
         doc = sources.providers.get(provider_id)
         if doc is not None:
-            check_translations(provider, languages, _Checker(doc, report))
+            _file_warnings(doc, provider, languages, report)
     by_path = {doc.path: doc for doc in sources.algorithms}
     for disclosure in registry.disclosures:
         doc = by_path.get(disclosure.source_path)
-        if doc is not None and disclosure.ended is None:
+        if doc is None or disclosure.ended is not None:
+            continue
+        check = doc.check
+        if check is None:  # not from the validate stage: no facts kept
             check_algorithm(doc, disclosure.algorithm, languages, today, report)
+            continue
+        emit(report, doc.path, check.quality)
+        at, last_reviewed = check.anchors[("last_reviewed",)], check.last_reviewed
+        check_review(at, last_reviewed, today, _Checker(doc, report))
+
+
+def _file_warnings(doc: SourceDoc, model: Any, languages: list[str], report: Report) -> None:
+    found = doc.check.quality if doc.check is not None else file_quality(doc, model, languages)
+    emit(report, doc.path, found)

@@ -20,7 +20,7 @@ from sitegen.diagnostics import Report, UsageError
 from sitegen.load import FieldPath, Kind, SourceDoc, Sources
 from sitegen.model import ID_RE, USERNAME_RE, Category
 from sitegen.schema import FIELDS, SCHEMA_DIR
-from sitegen.validate import MODELS, field_path, model_at
+from sitegen.validate import MODELS, Finding, emit, field_path, model_at
 
 PLACEHOLDER = "TODO"
 
@@ -271,25 +271,34 @@ def _what(model: type[BaseModel], loc: FieldPath) -> str:
     return ""
 
 
+def placeholder_findings(doc: SourceDoc, only: FieldPath | None = None) -> list[Finding]:
+    """One error per ``TODO`` value in the file (or at ``only``), without the file's path."""
+    found = [only] if only is not None else list(_placeholders(doc.data, ()))
+    if only is not None and not list(_placeholders(doc.data.get(only[0]), only)):
+        return []
+    model = MODELS[doc.kind] if doc.kind in MODELS else MODELS[Kind.ALGORITHM]
+    out: list[Finding] = []
+    for loc in found:
+        line, col = doc.locate(loc)
+        what = _what(model, loc)
+        hint = f"replace the TODO value — {what}" if what else "replace the TODO value"
+        out.append((line, col, "error", field_path(loc), "placeholder not filled in", hint, ""))
+    return out
+
+
 def report_placeholders(sources: Sources, report: Report) -> None:
     """Report each ``TODO`` value as one clear error, replacing diagnostics about that value."""
     docs: list[SourceDoc] = [*([sources.site] if sources.site else [])]
     docs += list(sources.providers.values()) + list(sources.algorithms)
     for doc in docs:
-        found = list(_placeholders(doc.data, ()))
+        if doc.check is None:
+            found = placeholder_findings(doc)
+        else:  # found by the validate stage, perhaps in the cache
+            found = list(doc.check.placeholders)
+            if doc.id_checked and doc.check.id_placeholder is not None:
+                found.append(doc.check.id_placeholder)  # the id it filled in from the path
         if not found:
             continue
-        spots = {(doc.path, *doc.locate(loc)) for loc in found}
+        spots = {(doc.path, line, col) for line, col, *_ in found}
         report.items = [d for d in report.items if (d.path, d.line, d.col) not in spots]
-        model = MODELS[doc.kind] if doc.kind in MODELS else MODELS[Kind.ALGORITHM]
-        for loc in found:
-            line, col = doc.locate(loc)
-            what = _what(model, loc)
-            report.add(
-                doc.path,
-                line,
-                col,
-                field_path(loc),
-                "placeholder not filled in",
-                f"replace the TODO value — {what}" if what else "replace the TODO value",
-            )
+        emit(report, doc.path, found)

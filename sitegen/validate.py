@@ -7,16 +7,22 @@ span files (ids against paths, missing providers, duplicate filing numbers).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import json
+import pickle
 import re
 import types
 import typing
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sitegen.diagnostics import Report
-from sitegen.load import FieldPath, Kind, SourceDoc, Sources
+from sitegen.cache import Cache, digest
+from sitegen.diagnostics import Report, Severity
+from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
     DEFAULT_LANGUAGES,
@@ -195,24 +201,7 @@ def report_validation_error(
         report.add(doc.path, line, col, field_path(loc), message, hint)
 
 
-def _check_id(doc: SourceDoc, expected: str, what: str, report: Report) -> bool:
-    """Fill an omitted id from the path; refuse one that disagrees with it."""
-    given = doc.data.get("id")
-    if given is None:
-        doc.data["id"] = expected
-        return True
-    if given != expected:
-        line, col = doc.locate(("id",))
-        report.add(
-            doc.path,
-            line,
-            col,
-            "id",
-            f"id '{given}' does not match the {what} '{expected}'",
-            f"set `id: {expected}` or rename the {what}",
-        )
-        return False
-    return True
+_ID = re.compile(ID_RE)
 
 
 def _case_clash(doc: SourceDoc, name: str, siblings: list[str], what: str, report: Report) -> bool:
@@ -221,7 +210,7 @@ def _case_clash(doc: SourceDoc, name: str, siblings: list[str], what: str, repor
     Ids are lowercase, so the name with capitals is the one at fault; on a case-insensitive
     disk (Windows, macOS) the two would be one file and one page address.
     """
-    if re.match(ID_RE, name):
+    if _ID.match(name):
         return False
     suffix = ".yaml" if what == "file" else ""
     for other in sorted(siblings):
@@ -239,34 +228,292 @@ def _case_clash(doc: SourceDoc, name: str, siblings: list[str], what: str, repor
     return False
 
 
-def _validate(doc: SourceDoc, context: dict[str, Any], report: Report) -> Any:
+# line, col, severity, field, message, hint, rule: a diagnostic without its file's path
+Finding = tuple[int, int, str, str, str, str, str]
+
+
+def findings(report: Report) -> list[Finding]:
+    """A report's diagnostics without their path: a cached file may be shown at another."""
+    return [
+        (d.line, d.col, str(d.severity), d.field, d.message, d.hint, d.rule) for d in report.items
+    ]
+
+
+def emit(report: Report, path: str, found: list[Finding]) -> None:
+    for line, col, severity, where, message, hint, rule in found:
+        report.add(path, line, col, where, message, hint, Severity(severity), rule)
+
+
+@dataclass
+class FileCheck:
+    """Everything one file's own checks found: a function of its bytes, kind, provider id,
+    file name and the validation context only, so it can be cached under a digest of them.
+
+    Checks that span files (case clashes, missing providers, duplicate filing numbers) and
+    the review-date warning (it depends on today) run on every build, from the facts kept
+    here, so they never need the model: a pickled FileCheck keeps its model pickled until it
+    is first asked for, and a warm ``validate`` never asks.
+    """
+
+    loaded: bool = True  # False: not a YAML mapping, ``load`` says why
+    load: list[Finding] = field(default_factory=list)
+    id_problem: Finding | None = None  # the id disagrees with the path: not validated
+    problems: list[Finding] = field(default_factory=list)  # validation errors
+    quality: list[Finding] = field(default_factory=list)  # warnings that do not depend on today
+    placeholders: list[Finding] = field(default_factory=list)
+    id_placeholder: Finding | None = None  # when the id filled in from the path is a placeholder
+    anchors: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    # Of a valid algorithm: what the cross-file checks and the review-date rule read.
+    model_id: str = ""
+    filing_number: str | None = None
+    last_reviewed: dt.date | None = None
+    _model: Any = None
+    _model_pickle: bytes | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self._model is not None or self._model_pickle is not None
+
+    @property
+    def model(self) -> Any:
+        """The validated model, or None."""
+        if self._model is None and self._model_pickle is not None:
+            self._model = pickle.loads(self._model_pickle)
+            self._model_pickle = None
+        return self._model
+
+    @model.setter
+    def model(self, value: Any) -> None:
+        self._model, self._model_pickle = value, None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state["_model"] is not None:
+            state["_model_pickle"] = pickle.dumps(state["_model"], pickle.HIGHEST_PROTOCOL)
+            state["_model"] = None
+        return state
+
+
+class StoredDisclosure(Disclosure):
+    """A disclosure whose algorithm comes from a cached FileCheck and is unpickled on first
+    use: a warm ``validate`` reads none of them, which is most of the time it would take."""
+
+    _check: FileCheck
+
+    @classmethod
+    def of(cls, provider: Provider, check: FileCheck, path: str, digest: str) -> Disclosure:
+        made = cls.__new__(cls)
+        made._check = check
+        Disclosure.__init__(made, provider, None, path, digest)  # type: ignore[arg-type]
+        return made
+
+    @property
+    def algorithm(self) -> Algorithm:
+        model: Algorithm = self._check.model
+        return model
+
+    @algorithm.setter
+    def algorithm(self, value: Algorithm | None) -> None:
+        if value is None:
+            return  # from ``of``: the check holds it
+        check = FileCheck(model_id=value.id)  # assigned, or made by dataclasses.replace
+        check.model = value
+        self._check = check
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider.id}/{self._check.model_id}"
+
+
+EXPECTED_ID = {Kind.PROVIDER: "folder name", Kind.ALGORITHM: "file name"}
+ANCHORS: tuple[FieldPath, ...] = (("filing", "number"), ("last_reviewed",))
+
+
+def check_file(doc: SourceDoc, context: dict[str, Any]) -> FileCheck:
+    """Parse (if not yet), check the id, validate and run the per-file quality rules."""
+    from sitegen.quality import file_quality
+    from sitegen.scaffold import placeholder_findings
+
+    try:
+        doc.parse()
+    except YamlProblem as exc:
+        return FileCheck(False, [(exc.line, exc.col, "error", "", exc.message, exc.hint, "")])
+    check = FileCheck(placeholders=placeholder_findings(doc))
+    what = EXPECTED_ID.get(doc.kind)
+    if what is not None:
+        expected = doc.provider_id if doc.kind is Kind.PROVIDER else doc.stem
+        given = doc.data.get("id")
+        if given is None:
+            doc.data["id"] = expected
+            filled = placeholder_findings(doc, only=("id",))
+            check.id_placeholder = filled[0] if filled else None
+        elif given != expected:
+            line, col = doc.locate(("id",))
+            message = f"id '{given}' does not match the {what} '{expected}'"
+            hint = f"set `id: {expected}` or rename the {what}"
+            check.id_problem = (line, col, "error", "id", message, hint, "")
+            return check
     model = MODELS[doc.kind]
     try:
-        return model.model_validate(doc.data, context=context)
+        check.model = model.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        report_validation_error(doc, model, exc, report)
+        scratch = Report()
+        report_validation_error(doc, model, exc, scratch)
+        check.problems = findings(scratch)
+        return check
+    if doc.kind is Kind.ALGORITHM:
+        check.anchors = {loc: doc.locate(loc) for loc in ANCHORS}
+        check.model_id = check.model.id
+        check.filing_number = check.model.filing.number
+        check.last_reviewed = check.model.last_reviewed
+    languages = context.get("languages") or list(getattr(check.model, "languages", ()))
+    check.quality = file_quality(doc, check.model, list(languages))
+    return check
+
+
+def _context_key(context: dict[str, Any]) -> str:
+    return json.dumps(context, sort_keys=True, ensure_ascii=False)
+
+
+def file_key(doc: SourceDoc, context: dict[str, Any]) -> str:
+    """Everything a FileCheck depends on (the code's version is in the store's name)."""
+    return digest("file", doc.digest, doc.kind, doc.provider_id, doc.stem, _context_key(context))
+
+
+CACHE_NS = "file"
+CHUNK = 200
+# The files a pool's workers check, set before they are forked so that each inherits them
+# instead of receiving every file's bytes through a pipe.
+_FORKED: list[SourceDoc] = []
+
+
+def _pickled(check: FileCheck) -> bytes:
+    return pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _check_range(start: int, stop: int, context: dict[str, Any]) -> list[bytes]:
+    """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back."""
+    return [_pickled(check_file(doc, context)) for doc in _FORKED[start:stop]]
+
+
+def check_files(
+    docs: list[SourceDoc], keys: list[str], context: dict[str, Any], cache: Cache | None
+) -> list[FileCheck]:
+    """Each doc's FileCheck, from the cache or computed (in worker processes when many).
+
+    Entries are stored pickled by this module, so what a worker sends back goes into the
+    cache as it is and is unpickled once.  Results keep the docs' order, so the report and
+    the registry are the same whichever way they were made.
+    """
+    from sitegen.content import parsing_pool
+
+    found = cache.get_many(CACHE_NS, keys) if cache is not None else {}
+    checks: list[FileCheck | None] = [None] * len(docs)
+    for i, key in enumerate(keys):
+        blob = found.get(key)
+        if isinstance(blob, bytes):
+            try:
+                checks[i] = pickle.loads(blob)
+            except Exception:  # an unreadable entry is only a miss
+                checks[i] = None
+    missing = [i for i, check in enumerate(checks) if check is None]
+    fresh: dict[int, bytes] = {}
+    global _FORKED
+    _FORKED = [docs[i] for i in missing if docs[i].raw is not None]
+    try:
+        with parsing_pool(len(_FORKED)) as pool:
+            if pool is not None:
+                unparsed = [i for i in missing if docs[i].raw is not None]
+                futures = [
+                    pool.submit(_check_range, start, start + CHUNK, context)
+                    for start in range(0, len(unparsed), CHUNK)
+                ]
+                results = (blob for future in futures for blob in future.result())
+                for i, blob in zip(unparsed, results, strict=True):
+                    fresh[i] = blob
+                    checks[i] = pickle.loads(blob)
+    except (BrokenProcessPool, OSError):
+        pass  # a worker died (out of memory?): what is left is checked here
+    finally:
+        _FORKED = []
+    for i in missing:
+        if checks[i] is None:
+            check = check_file(docs[i], context)
+            checks[i] = check
+            if cache is not None and cache.enabled:
+                fresh[i] = _pickled(check)
+    if cache is not None and fresh:
+        cache.put_many(CACHE_NS, ((keys[i], blob) for i, blob in fresh.items()))
+    return [check for check in checks if check is not None]
+
+
+def _resolve(
+    docs: list[SourceDoc],
+    keys: list[str],
+    context: dict[str, Any],
+    cache: Cache | None,
+    report: Report,
+) -> list[SourceDoc]:
+    """Give each doc its FileCheck; report and drop those that did not parse."""
+    kept = []
+    for doc, check in zip(docs, check_files(docs, keys, context, cache), strict=True):
+        doc.check = check
+        if check.loaded:
+            kept.append(doc)
+        else:
+            emit(report, doc.path, check.load)
+    return kept
+
+
+def _apply_id(doc: SourceDoc, report: Report) -> FileCheck | None:
+    """Report the file's id and validation problems; its check if it is valid, else None."""
+    check: FileCheck = doc.check
+    if check.id_problem is not None:
+        emit(report, doc.path, [check.id_problem])
         return None
+    doc.id_checked = True
+    emit(report, doc.path, check.problems)
+    return check if check.valid else None
 
 
-def validate(sources: Sources, report: Report) -> Registry | None:
-    """Build the registry from everything valid; None when site.yaml itself is unusable."""
+def validate(sources: Sources, report: Report, cache: Cache | None = None) -> Registry | None:
+    """Build the registry from everything valid; None when site.yaml itself is unusable.
+
+    ``cache`` (default: the one ``discover`` was given) holds each file's own results; the
+    checks that span files run every time.
+    """
+    cache = cache if cache is not None else sources.cache
     site: Site | None = None
+    used: list[str] = []  # cache keys of every file, found or made
     if sources.site is not None:
-        site = _validate(sources.site, {}, report)
+        used.append(file_key(sources.site, {}))
+        kept = _resolve([sources.site], used[:], {}, cache, report)
+        sources.site = kept[0] if kept else None
+    if sources.site is not None:
+        site_check = _apply_id(sources.site, report)
+        site = site_check.model if site_check is not None else None
     context: dict[str, Any] = {
         "languages": list(site.languages) if site else list(DEFAULT_LANGUAGES),
         "filing_pattern": site.filing_number_pattern if site else DEFAULT_FILING_PATTERN,
     }
+    provider_docs = sorted(sources.providers.items())
+    algorithm_docs = list(sources.algorithms)
+    files = [doc for _, doc in provider_docs] + algorithm_docs
+    keys = [file_key(doc, context) for doc in files]
+    used += keys
+    alive = {id(doc) for doc in _resolve(files, keys, context, cache, report)}
+    sources.providers = {pid: doc for pid, doc in sources.providers.items() if id(doc) in alive}
+    sources.algorithms = [doc for doc in algorithm_docs if id(doc) in alive]
+    if cache is not None and cache.enabled:
+        cache.keep_only(CACHE_NS, used)  # entries of files that no longer exist
 
     providers: dict[str, Provider] = {}
     for provider_id, doc in sorted(sources.providers.items()):
         if _case_clash(doc, provider_id, sources.provider_dirs, "folder", report):
             continue
-        if not _check_id(doc, provider_id, "folder name", report):
-            continue
-        provider = _validate(doc, context, report)
-        if provider is not None:
-            providers[provider_id] = provider
+        checked = _apply_id(doc, report)
+        if checked is not None:
+            providers[provider_id] = checked.model
 
     missing_provider_reported: set[str] = set()
     disclosures: list[Disclosure] = []
@@ -279,17 +526,15 @@ def validate(sources: Sources, report: Report) -> Registry | None:
             stems[doc.provider_id] = [p.stem for p in directory.iterdir() if p.suffix == ".yaml"]
         if _case_clash(doc, doc.stem, stems[doc.provider_id], "file", report):
             continue
-        if not _check_id(doc, doc.stem, "file name", report):
+        check = _apply_id(doc, report)
+        if check is None:
             continue
-        algorithm = _validate(doc, context, report)
-        if algorithm is None:
-            continue
-        number = algorithm.filing.number
+        number = check.filing_number
         if number:
             first = numbers.get(number)
             if first is not None:
-                line, col = doc.locate(("filing", "number"))
-                first_line = first.locate(("filing", "number"))[0]
+                line, col = doc.check.anchors[("filing", "number")]
+                first_line = first.check.anchors[("filing", "number")][0]
                 report.add(
                     doc.path,
                     line,
@@ -303,7 +548,10 @@ def validate(sources: Sources, report: Report) -> Registry | None:
         provider = providers.get(doc.provider_id)
         if provider is None:
             continue  # reported against provider.yaml or above
-        disclosures.append(Disclosure(provider, algorithm, doc.path, doc.digest))
+        if check._model is not None:
+            disclosures.append(Disclosure(provider, check.model, doc.path, doc.digest))
+        else:  # from the cache: unpickled only if something asks for it
+            disclosures.append(StoredDisclosure.of(provider, check, doc.path, doc.digest))
 
     for folder in sources.provider_dirs:
         if (sources.root / folder / "provider.yaml").exists():

@@ -1,0 +1,369 @@
+"""The per-file cache of parse and validate results, and the history cache of parsed versions.
+
+A cache may make a build faster, never different: every test compares a run with a cache
+(cold, then warm) against the plain path (``discover`` without a cache, as before there was
+one) on real files, and checks that hits really skip the work and that any change to a file or
+to the settings it was checked under is a miss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import Repo, Scenario
+from test_hostile import CASES, make_registry
+
+import sitegen.content
+import sitegen.history
+import sitegen.load
+import sitegen.pipeline
+from sitegen.cache import Cache
+from sitegen.diagnostics import Report
+from sitegen.history import attach_history, version_record
+from sitegen.load import discover
+from sitegen.pipeline import build_site
+from sitegen.quality import check_quality
+from sitegen.registry import Registry
+from sitegen.scaffold import report_placeholders
+from sitegen.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "disclosures"
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+TODAY = dt.date(2026, 6, 1)
+
+
+def load(
+    source: Path, cache: Cache | None, today: dt.date = TODAY
+) -> tuple[Registry | None, Report]:
+    """What ``pipeline.load_registry`` does; ``cache=None`` is the path without a cache."""
+    report = Report()
+    sources = discover(source, report) if cache is None else discover(source, report, cache=cache)
+    registry = validate(sources, report)
+    if registry is not None:
+        check_quality(registry, sources, report, today)
+    report_placeholders(sources, report)
+    return registry, report
+
+
+def outputs(report: Report) -> tuple[str, str, str]:
+    return report.render("text"), report.render("json"), report.render("github")
+
+
+def registry_state(registry: Registry | None) -> Any:
+    if registry is None:
+        return None
+    return (
+        registry.site.model_dump(mode="json"),
+        {pid: p.model_dump(mode="json") for pid, p in registry.providers.items()},
+        [
+            (d.key, d.source_path, d.digest, d.algorithm.model_dump(mode="json"))
+            for d in registry.disclosures
+        ],
+    )
+
+
+def same_every_way(source: Path, folder: Path, today: dt.date = TODAY) -> Report:
+    """Plain, with a disabled cache, cold and warm: one report and one registry."""
+    plain_registry, plain = load(source, None, today)
+    expected = outputs(plain), registry_state(plain_registry)
+    registry, report = load(source, Cache(None), today)
+    assert (outputs(report), registry_state(registry)) == expected
+    with Cache.open(folder) as cache:
+        registry, report = load(source, cache, today)
+        assert (outputs(report), registry_state(registry)) == expected
+    with Cache.open(folder) as cache:
+        registry, report = load(source, cache, today)
+        assert (outputs(report), registry_state(registry)) == expected
+        assert cache.misses == 0 and cache.hits > 0
+    return plain
+
+
+def test_samples_warm_and_cold_agree(tmp_path: Path) -> None:
+    same_every_way(SAMPLES, tmp_path / "cache")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_corpus_warm_and_cold_agree(name: str, tmp_path: Path) -> None:
+    root = make_registry(CASES[name], tmp_path)
+    same_every_way(root, tmp_path / "cache")
+
+
+def _broken_registry(base: Path) -> Path:
+    """The mini registry with every kind of per-file and cross-file problem at once."""
+    root = base / "disclosures"
+    shutil.copytree(MINI, root)
+    feed = (root / "acme/feed.yaml").read_text("utf-8")
+    ranker = (root / "acme/ranker.yaml").read_text("utf-8")
+    assert "id: feed\n" in feed and "last_reviewed: 2026-01-01" in ranker
+    files = {
+        "acme/copy.yaml": feed.replace("id: feed", "id: copy"),  # the same filing number
+        "acme/wrong.yaml": feed.replace("id: feed", "id: other"),  # id against file name
+        "acme/extra.yaml": ranker + "colour: blue\n",  # an unknown key
+        "acme/stale.yaml": ranker.replace("2026-01-01", "2020-01-01"),  # an old review
+        "acme/Ranker.yaml": ranker,  # differs from ranker.yaml in letter case only
+        "acme/placeholder.yaml": ranker.replace("Orders search results.", "'TODO: in English'"),
+        "acme/broken.yaml": "name: [unclosed\n",
+        "acme/list.yaml": "- a\n- b\n",
+        "orphan/alone.yaml": ranker,  # a provider folder without provider.yaml
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_text(text, "utf-8")
+    return root
+
+
+def test_cross_file_problems_agree(tmp_path: Path) -> None:
+    root = _broken_registry(tmp_path)
+    report = same_every_way(root, tmp_path / "cache")
+    text = report.render("text")
+    for expected in (
+        "placeholder not filled in",
+        "must be a mapping",
+        "is already used",
+        "does not match the file name",
+        "unknown key 'colour'",
+        "differs from 'ranker.yaml' only in letter case",
+        "has no provider.yaml",
+        "YAML syntax",
+    ):
+        assert expected in text, expected
+    # The review date is checked against today on every run, never taken from the cache.
+    later = same_every_way(root, tmp_path / "cache", today=TODAY + dt.timedelta(days=3650))
+    assert later.render("text") != text
+    assert "more than a year ago" in later.render("text")
+
+
+def test_placeholder_id_from_path(tmp_path: Path) -> None:
+    """An omitted id filled in from a TODO file name is a placeholder, unless a case clash
+    stops the id check (as without a cache)."""
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    ranker = (root / "acme/ranker.yaml").read_text("utf-8").replace("id: ranker\n", "")
+    (root / "acme/TODO.yaml").write_text(ranker, "utf-8")
+    first = same_every_way(root, tmp_path / "cache")
+    (root / "acme/todo.yaml").write_text(ranker, "utf-8")
+    second = same_every_way(root, tmp_path / "cache")
+    assert first.render("text") != second.render("text")
+
+
+def test_changed_file_is_checked_again(tmp_path: Path) -> None:
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    folder = tmp_path / "cache"
+    same_every_way(root, folder)
+    feed = root / "acme/feed.yaml"
+    feed.write_text(feed.read_text("utf-8").replace("category:", "category: nonsense\nx:"), "utf-8")
+    with Cache.open(folder) as cache:
+        _, report = load(root, cache)
+        assert cache.misses == 1
+    assert "acme/feed.yaml" in report.render("text")
+    assert outputs(report) == outputs(load(root, None)[1])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("languages: [zh, en]", "languages: [en, zh]"),
+        ("languages: [zh, en]", "languages: [zh, en]\nfiling_number_pattern: '^F-[0-9]+$'"),
+    ],
+    ids=["languages", "filing-pattern"],
+)
+def test_site_settings_invalidate(tmp_path: Path, edit: tuple[str, str]) -> None:
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    site = root / "site.yaml"
+    folder = tmp_path / "cache"
+    same_every_way(root, folder)
+    site.write_text(site.read_text("utf-8").replace(*edit), "utf-8")
+    with Cache.open(folder) as cache:
+        _, report = load(root, cache)
+        assert cache.hits == 0  # every file, and site.yaml itself
+    assert outputs(report) == outputs(load(root, None)[1])
+    if "filing" in edit[1]:
+        assert "filing.number" in report.render("text")
+
+
+def test_hit_skips_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cache"
+    same_every_way(SAMPLES, folder)
+    calls: list[int] = []
+    real = sitegen.load.parse_yaml
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sitegen.load, "parse_yaml", counting)
+    with Cache.open(folder) as cache:
+        load(SAMPLES, cache)
+    assert calls == []
+    load(SAMPLES, Cache(None))
+    assert len(calls) == len(list(SAMPLES.glob("*/*.yaml"))) + 1
+
+
+def test_corrupt_cache_does_not_fail(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    expected = outputs(same_every_way(SAMPLES, folder))
+    with Cache.open(folder) as cache:
+        assert cache.path is not None
+        db = sqlite3.connect(cache.path)
+        db.execute("UPDATE entry SET value = ?", (b"not a pickle",))
+        db.commit()
+        db.close()
+        assert outputs(load(SAMPLES, cache)[1]) == expected  # unreadable entries: misses
+    with Cache.open(folder) as cache:
+        assert cache.path is not None
+        db = sqlite3.connect(cache.path)
+        db.execute("UPDATE entry SET value = ?", (sitegen.content.pickle.dumps(b"\x80garbage"),))
+        db.commit()
+        db.close()
+        assert outputs(load(SAMPLES, cache)[1]) == expected  # pickled, but not a FileCheck
+        path = cache.path
+    path.write_bytes(b"this is not a database" * 100)
+    with Cache.open(folder) as cache:
+        assert outputs(load(SAMPLES, cache)[1]) == expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes fork")
+def test_worker_processes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked in forked workers (as with many files), the results and their order are the same."""
+    root = _broken_registry(tmp_path)
+    plain = outputs(load(root, None)[1])
+    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr("sitegen.validate.CHUNK", 2)
+    assert outputs(load(root, Cache(None))[1]) == plain
+    with Cache.open(tmp_path / "cache") as cache:
+        assert outputs(load(root, cache)[1]) == plain
+    with Cache.open(tmp_path / "cache") as cache:
+        assert outputs(load(root, cache)[1]) == plain
+        assert cache.misses == 0
+
+
+# -- history ------------------------------------------------------------------------------------
+
+
+def history_state(registry: Registry) -> Any:
+    return (
+        [
+            (d.key, d.ended, d.previous_keys, [version_record(d, v) for v in d.versions])
+            for d in registry.disclosures
+        ],
+        [(e.disclosure.key, e.kind, e.order) for e in registry.events],
+        dict(registry.moved),
+        registry.history_note,
+    )
+
+
+def with_history(source: Path, cache: Cache) -> Any:
+    registry, _ = load(source, None)
+    assert registry is not None
+    return history_state(attach_history(registry, source, cache=cache))
+
+
+def test_history_with_cache_agrees(
+    scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = with_history(scen.source, Cache(None))
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+    work: list[str] = []
+    for module, name in ((sitegen.content, "parse_algorithm"), (sitegen.history, "compare")):
+        real = getattr(module, name)
+
+        def counting(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            work.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counting)
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+        assert cache.hits > 0
+    assert work == []  # no version parsed, no diff computed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes fork")
+def test_history_workers_with_cache_agree(
+    scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = with_history(scen.source, Cache(None))
+    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr(sitegen.content, "CHUNK", 3)
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+
+
+def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached version is not read from git; a new commit's version is (and only it)."""
+    repo = Repo(tmp_path / "repo")
+    source = repo.root / "disclosures"
+    shutil.copytree(MINI, source)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "first")
+    feed = source / "acme/feed.yaml"
+    feed.write_text(feed.read_text("utf-8").replace("category:", "# edited\ncategory:"), "utf-8")
+    repo.git("commit", "-q", "-am", "second", date="2025-02-01T00:00:00Z")
+    folder = tmp_path / "cache"
+    expected = with_history(source, Cache(None))
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+
+    asked: list[str] = []
+    real_read = sitegen.history.BlobReader.read
+
+    def read(self: Any, blobs: Any) -> Any:
+        wanted = list(blobs)
+        asked.extend(wanted)
+        return real_read(self, wanted)
+
+    monkeypatch.setattr(sitegen.history.BlobReader, "read", read)
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+    assert asked == []
+    feed.write_text(feed.read_text("utf-8").replace("# edited\n", ""), "utf-8")
+    ranker = source / "acme/ranker.yaml"
+    ranker.write_text(ranker.read_text("utf-8") + "# a comment\n", "utf-8")
+    repo.git("commit", "-q", "-am", "third", date="2025-03-01T00:00:00Z")
+    expected = with_history(source, Cache(None))
+    asked.clear()
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+    new_blob = repo.git("rev-parse", "HEAD:disclosures/acme/ranker.yaml").strip()
+    assert asked == [new_blob]  # the feed's blob is the first commit's again: a hit
+
+
+def test_built_site_is_identical(
+    scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole builds: without a cache, then with one cold and warm (files read through the
+    cache as ``load_registry`` does with ``discover(..., cache=cache)``)."""
+
+    def tree(out: Path) -> dict[str, str]:
+        return {
+            p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*"))
+            if p.is_file()
+        }
+
+    build_site(scen.source, tmp_path / "plain", cache=Cache(None))
+    expected = tree(tmp_path / "plain")
+    for run in ("cold", "warm"):
+        with Cache.open(tmp_path / "cache") as cache:
+
+            def cached(source: Path, report: Report, cache: Any = None, _c: Cache = cache) -> Any:
+                return discover(source, report, cache=_c)
+
+            monkeypatch.setattr(sitegen.pipeline, "discover", cached)
+            build_site(scen.source, tmp_path / run, cache=cache)
+        assert tree(tmp_path / run) == expected, run
