@@ -65,7 +65,7 @@ def load_registry(
     """Load and validate; the registry is returned even when some files had errors."""
     cache = cache if cache is not None else Cache(None)
     with phase("load"):
-        sources = discover(source, report)
+        sources = discover(source, report, cache=cache)
     with phase("validate"):
         registry = validate(sources, report)
         if registry is not None:
