@@ -50,6 +50,9 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # A theme is loaded per build (``serve`` loads it again after a change), so its
+            # templates never change under it: no file-date check on every render.
+            auto_reload=False,
         )
         self.env.filters["markdown"] = render_markdown
         strings_file = root / "strings.yaml"
