@@ -12,14 +12,14 @@ import json
 import os
 import pickle
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -28,6 +28,8 @@ from sitegen.diff import Diff, diff_disclosures
 from sitegen.load import Kind, SourceDoc, YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm
 from sitegen.validate import report_validation_error
+
+T = TypeVar("T")
 
 PARALLEL_MIN = 1000  # files; below this, starting worker processes costs more than it saves
 CHUNK = 250
@@ -203,21 +205,32 @@ def parse_many(
         for key, raw, path in items:
             yield key, parse_algorithm(raw, path, context)
         return
+    yield from _in_chunks(items, _parse_chunk, context, pool)
+
+
+def _in_chunks(
+    items: Iterable[tuple[str, bytes, str]],
+    worker: Callable[[list[tuple[bytes, str]], dict[str, Any]], list[T]],
+    context: dict[str, Any],
+    pool: ProcessPoolExecutor,
+) -> Iterator[tuple[str, T]]:
+    """(key, content, path) -> (key, ``worker``'s result for it), in order, ``CHUNK`` files
+    per task and a bounded number of tasks in flight."""
     limit = 2 * _workers()
-    pending: list[tuple[list[str], Future[list[Parsed]]]] = []
+    pending: list[tuple[list[str], Future[list[T]]]] = []
     keys: list[str] = []
     chunk: list[tuple[bytes, str]] = []
     for key, raw, path in items:
         keys.append(key)
         chunk.append((raw, path))
         if len(chunk) == CHUNK:
-            pending.append((keys, pool.submit(_parse_chunk, chunk, context)))
+            pending.append((keys, pool.submit(worker, chunk, context)))
             keys, chunk = [], []
             while len(pending) > limit:
                 done_keys, future = pending.pop(0)
                 yield from zip(done_keys, future.result(), strict=True)
     if chunk:
-        pending.append((keys, pool.submit(_parse_chunk, chunk, context)))
+        pending.append((keys, pool.submit(worker, chunk, context)))
     for done_keys, future in pending:
         yield from zip(done_keys, future.result(), strict=True)
 
@@ -237,28 +250,7 @@ def parse_many_encoded(
             parsed = parse_algorithm(raw, path, context)
             yield key, parsed, encode(parsed)
         return
-    limit = 2 * _workers()
-    pending: list[tuple[list[str], Future[list[bytes]]]] = []
-    keys: list[str] = []
-    chunk: list[tuple[bytes, str]] = []
-
-    def results(
-        done_keys: list[str], future: Future[list[bytes]]
-    ) -> Iterator[tuple[str, Parsed, bytes]]:
-        for key, blob in zip(done_keys, future.result(), strict=True):
-            parsed = decode_parsed(blob)
-            assert parsed is not None  # written just now by encode()
-            yield key, parsed, blob
-
-    for key, raw, path in items:
-        keys.append(key)
-        chunk.append((raw, path))
-        if len(chunk) == CHUNK:
-            pending.append((keys, pool.submit(_parse_chunk_encoded, chunk, context)))
-            keys, chunk = [], []
-            while len(pending) > limit:
-                yield from results(*pending.pop(0))
-    if chunk:
-        pending.append((keys, pool.submit(_parse_chunk_encoded, chunk, context)))
-    for done_keys, future in pending:
-        yield from results(done_keys, future)
+    for key, blob in _in_chunks(items, _parse_chunk_encoded, context, pool):
+        decoded = decode_parsed(blob)
+        assert decoded is not None  # written just now by encode()
+        yield key, decoded, blob
