@@ -96,7 +96,14 @@ class Registry:
         return self.site.languages[0]
 
     def of_provider(self, provider_id: str) -> list[Disclosure]:
-        return [d for d in self.disclosures if d.provider.id == provider_id]
+        return self.by_provider().get(provider_id, [])
+
+    def by_provider(self) -> dict[str, list[Disclosure]]:
+        """Each provider id's disclosures, in registry order, in one pass (not one per id)."""
+        out: dict[str, list[Disclosure]] = {}
+        for disclosure in self.disclosures:
+            out.setdefault(disclosure.provider.id, []).append(disclosure)
+        return out
 
     def of_category(self, category: Category) -> list[Disclosure]:
         return [d for d in self.disclosures if d.algorithm.category is category]

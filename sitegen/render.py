@@ -141,6 +141,7 @@ class Renderer:
         about = urls.about(lang)
         yield about, self.render("about.html", about, lang, gettext("about.title", lang))
         yield self.filings(lang)
+        by_provider = registry.by_provider()
         providers = urls.providers(lang)
         yield (
             providers,
@@ -150,7 +151,7 @@ class Renderer:
                 lang,
                 gettext("providers.title", lang),
                 provider_rows=[
-                    (p, len(registry.of_provider(pid))) for pid, p in registry.providers.items()
+                    (p, len(by_provider.get(pid, []))) for pid, p in registry.providers.items()
                 ],
             ),
         )

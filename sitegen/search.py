@@ -591,7 +591,8 @@ class SearchStage:
         registry, urls, theme = self.registry, self.urls, self.theme
         inline = len(registry.disclosures) <= BROWSE_INLINE_LIMIT
         by_category = [(c, registry.of_category(c)) for c in Category]
-        by_provider = [(p, registry.of_provider(pid)) for pid, p in registry.providers.items()]
+        of_provider = registry.by_provider()
+        by_provider = [(p, of_provider.get(pid, [])) for pid, p in registry.providers.items()]
         for lang in registry.languages:
             path = urls.search(lang)
             yield (

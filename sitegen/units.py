@@ -160,8 +160,7 @@ class Units:
         page: a deleted disclosure may name a provider that is gone)."""
         registry = self.registry
         by_provider: dict[str, list[Disclosure]] = {pid: [] for pid in registry.providers}
-        for disclosure in registry.disclosures:
-            by_provider.setdefault(disclosure.provider.id, []).append(disclosure)
+        by_provider.update(registry.by_provider())
         units: dict[str, Unit] = {}
         for pid in sorted(by_provider):
             for disclosure in by_provider[pid]:
