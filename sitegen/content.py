@@ -160,8 +160,17 @@ def _parse_chunk_encoded(items: list[tuple[bytes, str]], context: dict[str, Any]
     return [encode(parse_algorithm(raw, path, context)) for raw, path in items]
 
 
+def cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than
+    the machine has): how many worker processes are worth forking."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _workers() -> int:
-    return min(os.cpu_count() or 1, 4)
+    return min(cores(), 4)
 
 
 def _ready() -> None:

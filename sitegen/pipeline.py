@@ -133,11 +133,9 @@ def _build(
     result = BuildResult(registry, report, out)
     if registry.history_note:
         result.notes.append(registry.history_note)
-    if cache.note:
-        result.notes.append(cache.note)
     units = Units(renderer, history, feeds, [CSP])
     manifest_key = digest("output", str(out.resolve()))
-    previous = Manifest.from_data(cache.get("output", manifest_key)) if cache.enabled else None
+    previous = Manifest.from_data(cache.get("output", manifest_key))
     with phase("write"), SiteWriter(out, previous) as writer:
         pending = units.start(writer.sink, lambda u: writer.reuse(u.name, u.key), jobs)
         html_paths: list[str] = []
@@ -174,6 +172,8 @@ def _build(
         result.written = writer.written
         result.updated = writer.updating
     cache.put("output", manifest_key, writer.manifest().to_data())
+    if cache.note:  # the cache turned itself off somewhere in the build
+        result.notes.append(cache.note)
     return result
 
 

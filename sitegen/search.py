@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import sys
 import unicodedata
@@ -54,6 +53,7 @@ from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 
 from sitegen.cache import Cache, digest
 from sitegen.cjk import CJK_RANGES, new_builder, serialize_index, split_token
+from sitegen.content import cores
 from sitegen.markdown import plain_text
 from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
@@ -551,7 +551,7 @@ class SearchStage:
         """
         global _JOB
         languages = list(self.registry.languages)
-        workers = min(len(languages), os.cpu_count() or 1) - 1
+        workers = min(len(languages), cores()) - 1
         futures: dict[str, Future[tuple[bytes, int]]] = {}
         pool: ProcessPoolExecutor | None = None
         if (

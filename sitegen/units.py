@@ -1,11 +1,12 @@
-"""Units: the output that depends on one disclosure, or one provider, alone; built in parallel.
+"""Units: output that depends on one disclosure, one provider or one archive page; in parallel.
 
 Nine in ten files of a large registry belong to one disclosure - its page in each language,
 its history and version pages, its JSON and feed, its permanent ``f/<number>/`` address -
 and a provider's page and feed list only its own disclosures.  So the output is cut into one
 unit per disclosure and one per provider, and each unit gets a key that digests everything it
 is made from: the disclosure with every version (a provider's unit: the provider and its
-disclosures' keys), the site configuration, the theme and the code.
+disclosures' keys), the site configuration, the theme and the code.  A full archive page of
+the change log never changes (``sitegen.historypages``), so each is a unit too.
 
 That cut gives two things:
 
@@ -18,7 +19,7 @@ That cut gives two things:
 
 from __future__ import annotations
 
-import os
+import json
 import pickle
 import sys
 from collections.abc import Callable, Iterator
@@ -30,6 +31,8 @@ from typing import Any
 
 from sitegen.cache import code_fingerprint, digest
 from sitegen.changelabels import Labels
+from sitegen.content import cores
+from sitegen.diagnostics import SitegenError
 from sitegen.export import disclosure_file
 from sitegen.feeds import Feeds
 from sitegen.historypages import HistoryPages
@@ -37,13 +40,14 @@ from sitegen.registry import Disclosure, Registry, Version
 from sitegen.render import Renderer
 from sitegen.write import Sink, UnitFiles
 
-# Fewer disclosures than this are rendered in the build process: forking costs more.
+# Fewer units than this to render are rendered in the build process: forking costs more.
 PARALLEL_MIN = 400
 
 
 @dataclass
 class Unit:
-    """A disclosure's files (``disclosure`` set) or a provider's page and feed (not set)."""
+    """A disclosure's files (``disclosure`` set), an archive page of the change log
+    (``archive`` set), or else a provider's page and feed."""
 
     provider_id: str  # "" for an archive page of the change log
     disclosure: Disclosure | None = None
@@ -100,8 +104,6 @@ def _disclosure_state(disclosure: Disclosure, providers: dict[int, Any]) -> list
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -226,7 +228,7 @@ class Units:
             pending.order.append((unit, kept))
         todo = [unit for unit, kept in pending.order if kept is None]
         count = len(todo)
-        workers = workers if workers is not None else _workers()
+        workers = workers if workers is not None else cores()
         if workers >= 2 and count >= PARALLEL_MIN and sys.platform.startswith("linux"):
             pending.submit(todo, workers)
         return pending
@@ -269,7 +271,10 @@ class Pending:
                     try:
                         result = self.futures[b].result()
                     except BrokenProcessPool:
-                        raise RuntimeError("a page-rendering worker process died") from None
+                        raise SitegenError(
+                            "a page-rendering worker process died (out of memory?); "
+                            "try again with --jobs 1"
+                        ) from None
                     if isinstance(result, BaseException):
                         raise result
                     yield unit, result[position]
@@ -288,25 +293,10 @@ class Pending:
         self.batch_of.clear()
 
 
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def _batches(units: list[Unit], count: int) -> list[list[Unit]]:
     """About ``count`` batches of as many units, in plan order."""
     size = max(1, len(units) // max(1, count))
-    batches: list[list[Unit]] = [[]]
-    filled = 0
-    for unit in units:
-        if filled >= size:
-            batches.append([])
-            filled = 0
-        batches[-1].append(unit)
-        filled += 1
-    return [b for b in batches if b]
+    return [units[start : start + size] for start in range(0, len(units), size)]
 
 
 _STATE: tuple[Units, Sink] | None = None  # set in the parent just before the workers fork
@@ -322,5 +312,5 @@ def _render_batch(indexes: list[int]) -> list[UnitFiles] | BaseException:
         try:
             pickle.loads(pickle.dumps(exc))
         except Exception:  # an exception that cannot travel is described instead
-            return RuntimeError(f"{type(exc).__name__}: {exc}")
+            return SitegenError(f"rendering failed: {type(exc).__name__}: {exc}")
         return exc

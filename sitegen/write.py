@@ -134,6 +134,9 @@ class Manifest:
 
     @classmethod
     def from_data(cls, data: Any) -> Manifest | None:
+        """None when ``data`` is missing or not a manifest (then the output is replaced)."""
+        if not isinstance(data, dict):
+            return None
         try:
             units = {
                 pid: UnitFiles(key, list(paths), 0, size)

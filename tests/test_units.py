@@ -7,6 +7,7 @@ no cache and one process.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -191,3 +192,20 @@ def test_worker_failure_is_an_error_and_keeps_the_old_site(
         build(repo, out, Cache(None), jobs=2, theme_dir=theme)
     assert tree(out) == before
     assert not list(tmp_path.glob(".site.tmp-*"))
+
+
+def test_worker_death_is_an_error_and_keeps_the_old_site(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build(repo, out, Cache(None), jobs=1)
+    before = tree(out)
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 0)
+
+    def die(self: object, unit: object, sink: object) -> None:
+        os._exit(3)  # as the kernel's out-of-memory killer would end a worker
+
+    monkeypatch.setattr(units_module.Units, "render", die)
+    with pytest.raises(SitegenError, match="worker process died"):
+        build(repo, out, Cache(None), jobs=2)
+    assert tree(out) == before
