@@ -15,6 +15,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -28,6 +30,7 @@ from sitegen.content import (
     compare,
     decode_parsed,
     encode,
+    parse_algorithm,
     parse_many,
     parse_many_encoded,
     parsing_pool,
@@ -80,68 +83,199 @@ class History:
 
     chains: list[_Chain]
     providers: dict[str, bytes]  # last provider.yaml of each provider no longer in the tree
+    source: VersionSource
 
 
-class _Diffs:
-    """Diffs between consecutive versions, by the two versions' cache keys.
+HISTORY_NS = "history"  # a version's Parsed (encoded), by parsed_key
+META_NS = "history-meta"  # what the log and the lists need of it (Meta), by parsed_key
+DIFF_NS = "history-diff"  # the Diff between two versions (or _SAME), by the pair's key
+STEP_NS = "history-step"  # whether that pair differs at all, by the pair's key
+_SAME = "same version"
+_RECENT = 64  # contents kept after loading: a page set reads the same few versions often
 
-    Deciding whether a commit made a new version takes a semantic diff, which costs more
-    than reading the versions; the result depends only on the two contents and the
-    languages, all of which the versions' keys digest.  The pairs a walk will probably ask
-    for (each path's previous blob and its next) are fetched in one query; any other pair
-    is computed.
+# A version's effective date (ISO), change note and filing status: what the log, the lists
+# and the events need, without the rest of its content.
+Meta = tuple[str | None, dict[str, str] | None, str]
+
+
+def meta_of(parsed: Parsed, language: str) -> Meta:
+    content = parsed.content
+    effective = _date(content.get("effective_date"))
+    return (
+        effective.isoformat() if effective else None,
+        _note(content.get("change_note"), language),
+        _status(content),
+    )
+
+
+def _is_meta(value: Any) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and (value[0] is None or isinstance(value[0], str))
+        and (value[1] is None or isinstance(value[1], dict))
+        and isinstance(value[2], str)
+    )
+
+
+class VersionSource:
+    """Every historic version's content and diffs: kept in memory when parsed by this build,
+    otherwise loaded from the build cache when a page first needs them.
+
+    A rebuild after one change renders one disclosure's pages; reading and decoding every
+    version of every other one (30,000 at registry scale) was most of its time.  Versions
+    are named ``blob:path``; a blob id digests its content, so a cached entry found under a
+    version's key is that content.  An entry missing from the cache (a damaged or shared
+    cache) is read from git again and parsed; the result is the same either way.  Forked
+    workers rendering pages open their own connection to the cache.
     """
 
-    def __init__(self, languages: list[str], keys: dict[str, str], cache: Cache | None) -> None:
-        self.languages = languages
-        self.keys = keys  # version name -> cache key, for the versions that may be cached
-        self.cache = cache if cache is not None and cache.enabled else None
-        self.found: dict[str, Any] = {}
-        self.fresh: dict[str, Any] = {}
-        self.used: list[str] = []
+    def __init__(
+        self,
+        git: Git | None,
+        keys: dict[str, str],
+        context: dict[str, Any],
+        cache: Cache | None,
+    ) -> None:
+        self.git = git
+        self.keys = keys  # version name -> cache key, for versions whose content is certain
+        self.context = context
+        self.languages = list(context["languages"])
+        self.meta: dict[str, Meta] = {}
+        self.resident: dict[str, Parsed] = {}  # parsed by this build, or not cacheable
+        self.resident_diffs: dict[tuple[str, str], Diff | None] = {}
+        self._cache = cache if cache is not None and cache.enabled else None
+        self._pid = os.getpid()
+        self._recent: OrderedDict[str, Parsed] = OrderedDict()
 
-    def _pair(self, before: str, after: str) -> str | None:
+    def add(self, name: str, parsed: Parsed) -> None:
+        self.resident[name] = parsed
+        self.meta[name] = meta_of(parsed, self.languages[0])
+
+    def pair_key(self, before: str, after: str) -> str | None:
         if before not in self.keys or after not in self.keys:
             return None
         return digest("diff", self.keys[before], self.keys[after])
 
+    def _store(self) -> Cache | None:
+        if self._cache is not None and self._pid != os.getpid():
+            self._cache, self._pid = self._cache.reopened(), os.getpid()
+        if self._cache is not None and not self._cache.enabled:
+            self._cache = None
+        return self._cache
+
+    def parsed(self, name: str) -> Parsed:
+        found = self.resident.get(name) or self._recent.get(name)
+        if found is None:
+            found = self._load(name)
+            self._recent[name] = found
+            while len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+        return found
+
+    def _load(self, name: str) -> Parsed:
+        store = self._store()
+        if store is not None and name in self.keys:
+            blob = store.get(HISTORY_NS, self.keys[name])
+            hit = decode_parsed(blob) if isinstance(blob, bytes) else None
+            if hit is not None:
+                return hit
+        blob_id, _, path = name.partition(":")
+        content = None
+        if self.git is not None:
+            content = next(iter(BlobReader(self.git).read([blob_id])), ("", None))[1]
+        if content is None:
+            return Parsed(None, None, "", "missing from git")
+        return parse_algorithm(content, path, self.context)
+
+    def diff(self, before: str, after: str) -> Diff | None:
+        """The diff from one version to the next, or None when they are the same."""
+        if (before, after) in self.resident_diffs:
+            return self.resident_diffs[(before, after)]
+        key = self.pair_key(before, after)
+        store = self._store()
+        if key is not None and store is not None:
+            value = store.get(DIFF_NS, key)
+            if isinstance(value, Diff) or value == _SAME:
+                return value if isinstance(value, Diff) else None
+        return compare(self.parsed(before), self.parsed(after), self.languages)
+
+
+@dataclass(frozen=True)
+class _Content:
+    """A version's content through its source (see :class:`VersionSource`)."""
+
+    source: VersionSource
+    name: str
+    previous: str | None
+
+    def parsed(self) -> tuple[dict[str, Any] | None, str, str]:
+        found = self.source.parsed(self.name)
+        return found.data, found.raw, found.problem
+
+    def diff(self) -> Diff | None:
+        if self.previous is None:
+            return None
+        # A restored version may equal the one before: it is a version all the same.
+        return self.source.diff(self.previous, self.name) or Diff()
+
+
+class _Diffs:
+    """Whether each commit made a new version, by the two versions' cache keys.
+
+    Deciding takes a semantic diff, which costs more than reading the versions; the result
+    depends only on the two contents and the languages, all of which the versions' keys
+    digest.  The answers a walk will probably ask for (each path's previous blob and its
+    next) are fetched in one query, as one small flag each; the diffs themselves are stored
+    for the pages and loaded only by them.
+    """
+
+    def __init__(self, source: VersionSource, cache: Cache | None) -> None:
+        self.source = source
+        self.cache = cache if cache is not None and cache.enabled else None
+        self.steps: dict[str, Any] = {}
+        self.fresh: dict[str, Diff | str] = {}
+        self.used: list[str] = []
+
     def prefetch(self, pairs: list[tuple[str, str]]) -> None:
         if self.cache is None:
             return
-        wanted = [key for key in (self._pair(b, a) for b, a in pairs) if key is not None]
-        self.found = self.cache.get_many(DIFF_NS, wanted)
+        wanted = [k for k in (self.source.pair_key(b, a) for b, a in pairs) if k is not None]
+        self.steps = self.cache.get_many(STEP_NS, wanted)
 
-    def compare(self, before: tuple[str, Parsed], after: tuple[str, Parsed]) -> Diff | None:
-        key = self._pair(before[0], after[0]) if self.cache is not None else None
-        if key is None:
-            return compare(before[1], after[1], self.languages)
-        self.used.append(key)
-        value = self.found.pop(key, None)  # each Diff object is handed out once
-        if value is None and key not in self.fresh:
-            value = self.cache.get(DIFF_NS, key) if self.cache is not None else None
-        if isinstance(value, Diff) or value == _SAME:
-            return value if isinstance(value, Diff) else None
-        diff = compare(before[1], after[1], self.languages)
-        self.fresh[key] = diff if diff is not None else _SAME
-        return diff
+    def changed(self, before: str, after: str) -> bool:
+        """Whether ``after`` is a new version of ``before``."""
+        key = self.source.pair_key(before, after) if self.cache is not None else None
+        if key is not None:
+            self.used.append(key)
+            if key in self.fresh:
+                return self.fresh[key] != _SAME
+            step = self.steps.get(key)
+            if step is None:  # a pair the prefetch did not foresee (renames, restores)
+                step = self.cache.get(STEP_NS, key) if self.cache is not None else None
+            if isinstance(step, bool):
+                return step
+        source = self.source
+        diff = compare(source.parsed(before), source.parsed(after), source.languages)
+        source.resident_diffs[(before, after)] = diff
+        if key is not None:
+            self.fresh[key] = diff if diff is not None else _SAME
+        return diff is not None
 
     def store(self) -> None:
         if self.cache is not None:
             self.cache.put_many(DIFF_NS, self.fresh.items())
+            self.cache.put_many(STEP_NS, ((k, v != _SAME) for k, v in self.fresh.items()))
             self.cache.keep_only(DIFF_NS, self.used)
-
-
-DIFF_NS = "history-diff"
-_SAME = "same version"
+            self.cache.keep_only(STEP_NS, self.used)
 
 
 class _Walker:
-    """Turns the log into chains; blob contents are looked up once parsed."""
+    """Turns the log into chains of versions (by name; the source holds their contents)."""
 
-    def __init__(self, prefix: str, languages: list[str], diffs: _Diffs | None = None) -> None:
+    def __init__(self, prefix: str, diffs: _Diffs | None = None) -> None:
         self.prefix = f"{prefix}/" if prefix else ""
-        self.languages = languages
-        self.diffs = diffs if diffs is not None else _Diffs(languages, {}, None)
+        self.diffs = diffs
         self.active: dict[str, _Chain] = {}
         self.gone: dict[str, list[_Chain]] = {}
         self.chains: list[_Chain] = []
@@ -181,7 +315,7 @@ class _Walker:
                 last[change.path] = name
         return out
 
-    def walk(self, commits: list[Commit], parsed: dict[str, Parsed]) -> None:
+    def walk(self, commits: list[Commit]) -> None:
         for order, commit in enumerate(commits):
             for change in sorted(commit.changes, key=lambda c: c.status != "D"):
                 old_kind, new_kind = self.kind(change.old_path), self.kind(change.path)
@@ -210,40 +344,30 @@ class _Walker:
                         chain = _Chain(change.path, paths=[change.path])
                         self.chains.append(chain)
                     self.active[change.path] = chain
-                name = f"{change.new_blob}:{change.path}"
-                self._version(chain, commit, order, (name, parsed[name]))
+                self._version(chain, commit, order, f"{change.new_blob}:{change.path}")
 
     def _end(self, chain: _Chain, commit: Commit, order: int, path: str) -> None:
         chain.ended = Ending(commit.sha, commit.date, path, commit.subject, order)
         self.gone.setdefault(path, []).append(chain)
 
-    def _version(
-        self, chain: _Chain, commit: Commit, order: int, named: tuple[str, Parsed]
-    ) -> None:
-        parsed = named[1]
+    def _version(self, chain: _Chain, commit: Commit, order: int, name: str) -> None:
         restored = chain.ended is not None
         chain.ended = None
         last = chain.versions[-1] if chain.versions else None
-        diff = None
-        if last is not None:
-            diff = self.diffs.compare((last["name"], last["parsed"]), named)
-            if diff is None and not restored:
-                return
+        diffs = self.diffs
+        same = last is not None and diffs is not None and not diffs.changed(last["name"], name)
+        if same and not restored:  # a restore is a version even when nothing changed
+            return
         chain.versions.append(
             {
                 "commit": commit,
-                "name": named[0],
+                "name": name,
                 "order": order,
                 "path": chain.path,
-                "parsed": parsed,
                 "restored": restored,
                 "renamed": last is not None and last["path"] != chain.path,
-                "diff": (last["parsed"], diff) if last else None,  # against the one before
             }
         )
-
-
-HISTORY_NS = "history"
 
 
 def parsed_key(blob: str, path: str, settings: str) -> str:
@@ -266,33 +390,31 @@ def read_history(
     ``known`` maps the sha256 of each current file to its validated data, so the versions that
     are still current are not parsed twice; ``providers`` are the provider ids in the tree
     (the last provider.yaml of any other is read, for the tombstones of its disclosures).
-    Versions found in ``cache`` are not even read from git: a blob id names its content.
+    Versions found in ``cache`` are not even read from git: a blob id names its content, and
+    their content stays in the cache until a page needs it.
     """
     prefix = git.prefix(folder)
     commits = git.log(prefix)
-    needed = list(dict.fromkeys(_Walker(prefix, []).blobs(commits)))
+    walker = _Walker(prefix)
+    needed = list(dict.fromkeys(walker.blobs(commits)))
     settings = json.dumps(context, sort_keys=True, ensure_ascii=False)
     keys = {f"{blob}:{path}": parsed_key(blob, path, settings) for blob, path in needed}
-    trusted = dict(keys)  # versions whose content is known for sure (not missing from git)
-    diffs = _Diffs(list(context["languages"]), trusted, cache)
-    walker = _Walker(prefix, list(context["languages"]), diffs)
-    stored = cache.get_many(HISTORY_NS, keys.values()) if cache is not None else {}
-    parsed: dict[str, Parsed] = {}
+    source = VersionSource(git, dict(keys), context, cache)
+    storing = cache is not None and cache.enabled
+    stored = cache.get_many(META_NS, keys.values()) if storing and cache is not None else {}
     for name, key in keys.items():
-        blob = stored.get(key)
-        hit = decode_parsed(blob) if isinstance(blob, bytes) else None
-        if hit is not None:
-            parsed[name] = hit
+        meta = stored.get(key)
+        if _is_meta(meta):
+            source.meta[name] = meta  # type: ignore[assignment]  # checked just now
     by_blob: dict[str, list[str]] = {}
     for blob, path in needed:
-        if f"{blob}:{path}" not in parsed:
+        if f"{blob}:{path}" not in source.meta:
             by_blob.setdefault(blob, []).append(path)
     gone_providers = {
         blob: pid for pid, blob in walker.provider_blobs(commits).items() if pid not in providers
     }
     provider_data: dict[str, bytes] = {}
     fresh: list[tuple[str, bytes]] = []
-    storing = cache is not None and cache.enabled
 
     def to_parse() -> Iterator[tuple[str, bytes, str]]:
         for blob, content in BlobReader(git).read([*by_blob, *gone_providers]):
@@ -301,14 +423,14 @@ def read_history(
             paths = by_blob.get(blob, [])
             if content is None:
                 for path in paths:
-                    parsed[f"{blob}:{path}"] = Parsed(None, None, "", "missing from git")
-                    trusted.pop(f"{blob}:{path}", None)
+                    source.add(f"{blob}:{path}", Parsed(None, None, "", "missing from git"))
+                    source.keys.pop(f"{blob}:{path}", None)  # not certain: never cached
                 continue
             current = known.get(hashlib.sha256(content).hexdigest()) if paths else None
             for path in paths:
                 if current is not None and current.get("id") == PurePosixPath(path).stem:
                     version = Parsed(current, None, "", "")  # still current
-                    parsed[f"{blob}:{path}"] = version
+                    source.add(f"{blob}:{path}", version)
                     if storing:
                         fresh.append((keys[f"{blob}:{path}"], encode(version)))
                 else:
@@ -317,18 +439,31 @@ def read_history(
     missing = sum(len(paths) for paths in by_blob.values())
     with parsing_pool(missing - len(known)) as pool:
         if storing:
-            for name, version, blob in parse_many_encoded(to_parse(), context, pool):
-                parsed[name] = version
-                fresh.append((keys[name], blob))
+            for name, version, encoded in parse_many_encoded(to_parse(), context, pool):
+                source.add(name, version)
+                fresh.append((keys[name], encoded))
         else:
-            parsed.update(parse_many(to_parse(), context, pool))
+            for name, version in parse_many(to_parse(), context, pool):
+                source.add(name, version)
     if cache is not None and storing:
         cache.put_many(HISTORY_NS, fresh)
+        cache.put_many(META_NS, ((key, source.meta[name]) for name, key in _named(fresh, keys)))
         cache.keep_only(HISTORY_NS, keys.values())
+        cache.keep_only(META_NS, keys.values())
+    diffs = _Diffs(source, cache)
     diffs.prefetch(walker.pairs(commits))
-    walker.walk(commits, parsed)
+    walker.diffs = diffs
+    walker.walk(commits)
     diffs.store()
-    return History(walker.chains, provider_data)
+    return History(walker.chains, provider_data, source)
+
+
+def _named(fresh: list[tuple[str, bytes]], keys: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(name, key) of the versions stored just now."""
+    stored = {key for key, _ in fresh}
+    for name, key in keys.items():
+        if key in stored:
+            yield name, key
 
 
 class _CurrentData(Mapping[str, Any]):
@@ -376,47 +511,39 @@ def _status(data: dict[str, Any] | None) -> str:
     return str(filing.get("status", "")) if isinstance(filing, dict) else ""
 
 
-def build_versions(chain: _Chain, languages: list[str]) -> list[Version]:
-    """Numbered versions, each with its diff against the one before."""
+def build_versions(chain: _Chain, source: VersionSource) -> list[Version]:
+    """Numbered versions, each able to load its content and its diff against the one before."""
     versions: list[Version] = []
-    previous: Parsed | None = None
+    previous: str | None = None
     for number, entry in enumerate(chain.versions, start=1):
-        parsed: Parsed = entry["parsed"]
+        name: str = entry["name"]
         commit: Commit = entry["commit"]
-        content = parsed.content
+        effective, note, status = source.meta[name]
         event = "added" if previous is None else "changed"
-        diff = None
         if previous is not None:
-            before = previous.content
-            against, diff = entry.get("diff") or (None, None)
-            if against is not previous or diff is None:  # chains were merged, or a restore
-                diff = compare(previous, parsed, languages) or Diff()
             if entry["restored"]:
                 event = "restored"
             elif entry["renamed"]:
                 event = "renamed"
-            elif _status(content) == FilingStatus.WITHDRAWN and _status(before) != "withdrawn":
+            elif status == FilingStatus.WITHDRAWN and source.meta[previous][2] != "withdrawn":
                 event = "withdrawn"
-        elif _status(content) == FilingStatus.WITHDRAWN:
+        elif status == FilingStatus.WITHDRAWN:
             event = "withdrawn"
         versions.append(
             Version(
                 number=number,
                 commit=commit.sha,
                 date=commit.date,
-                effective_date=_date(content.get("effective_date")),
-                change_note=_note(content.get("change_note"), languages[0]),
-                data=parsed.data,
-                raw=parsed.raw,
-                problem=parsed.problem,
+                effective_date=dt.date.fromisoformat(effective) if effective else None,
+                change_note=note,
                 path=entry["path"],
                 event=event,
                 subject=commit.subject,
                 order=entry["order"],
-                diff=diff,
+                content=_Content(source, name, previous),
             )
         )
-        previous = parsed
+        previous = name
     return versions
 
 
@@ -483,7 +610,7 @@ def attach_history(registry: Registry, folder: Path, cache: Cache | None = None)
     tombstones: list[Disclosure] = []
     for key, chains in sorted(by_key.items()):
         chain = _merge(chains)
-        versions = build_versions(chain, registry.languages)
+        versions = build_versions(chain, history.source)
         previous = [_key(p) for p in chain.paths[:-1] if _key(p) != key]
         disclosure = current.get(key)
         if disclosure is None:

@@ -9,13 +9,30 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sitegen.diagnostics import Report
 from sitegen.model import Algorithm, Category, FilingStatus, Provider, Site
 
 if TYPE_CHECKING:
     from sitegen.diff import Diff
+
+
+class VersionContent(Protocol):
+    """Where a version's content and diff come from.
+
+    A registry holds every version of every disclosure, but a build reads the content of
+    only those whose pages it renders: history keeps it in the build cache and loads it on
+    first use (``sitegen.history.VersionSource``).
+    """
+
+    def parsed(self) -> tuple[dict[str, Any] | None, str, str]:
+        """(validated data or None, raw text when invalid, why it is invalid)."""
+        ...
+
+    def diff(self) -> Diff | None:
+        """The diff against the version before (None for the first)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -27,16 +44,31 @@ class Version:
     date: dt.datetime  # commit date, UTC
     effective_date: dt.date | None
     change_note: dict[str, str] | None
-    data: (
-        dict[str, Any] | None
-    )  # validated content as JSON-ready data; None if it no longer validates
-    raw: str  # the file's text at that commit, shown when ``data`` is None
-    problem: str = ""  # why ``data`` is None
     path: str = ""
     event: str = "changed"  # added, changed, withdrawn, restored or renamed
     subject: str = ""  # first line of the commit message
     order: int = 0  # the commit's position in history, for a stable sort
-    diff: Diff | None = None  # against the previous version; None for the first
+    content: VersionContent | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """Validated content as JSON-ready data; None if it no longer validates."""
+        return self.content.parsed()[0] if self.content is not None else None
+
+    @property
+    def raw(self) -> str:
+        """The file's text at that commit, kept when ``data`` is None."""
+        return self.content.parsed()[1] if self.content is not None else ""
+
+    @property
+    def problem(self) -> str:
+        """Why ``data`` is None."""
+        return self.content.parsed()[2] if self.content is not None else ""
+
+    @property
+    def diff(self) -> Diff | None:
+        """Against the previous version; None for the first."""
+        return self.content.diff() if self.content is not None else None
 
 
 @dataclass(frozen=True)

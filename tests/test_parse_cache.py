@@ -367,3 +367,59 @@ def test_built_site_is_identical(
             monkeypatch.setattr(sitegen.pipeline, "discover", cached)
             build_site(scen.source, tmp_path / run, cache=cache)
         assert tree(tmp_path / run) == expected, run
+
+
+def test_history_loads_a_version_only_when_it_is_read(
+    scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a warm cache, attaching history reads no version's content; reading one version
+    loads that version alone."""
+    expected = with_history(scen.source, Cache(None))
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+    loaded: list[bytes] = []
+    real = sitegen.history.decode_parsed
+
+    def counting(blob: bytes) -> Any:
+        loaded.append(blob)
+        return real(blob)
+
+    monkeypatch.setattr(sitegen.history, "decode_parsed", counting)
+    with Cache.open(tmp_path / "cache") as cache:
+        registry, _ = load(scen.source, None)
+        assert registry is not None
+        attach_history(registry, scen.source, cache=cache)
+        # Only a deleted disclosure's last version is read: its page shows that content.
+        ended = {d.algorithm.id for d in registry.disclosures if d.ended is not None}
+        ids = {parsed.data["id"] for parsed in map(real, loaded) if parsed and parsed.data}
+        assert ended and ids <= ended and len(loaded) <= len(ended)
+        loaded.clear()
+        versioned = [d for d in registry.disclosures if len(d.versions) > 1]
+        first = versioned[0].versions[0]
+        assert first.data is not None and first.data["id"] == versioned[0].algorithm.id
+        assert len(loaded) <= 1  # one entry (none when still current in memory)
+        assert history_state(registry) == expected  # everything else loads on demand too
+
+
+def test_history_without_stored_contents_reads_git_again(scen: Scenario, tmp_path: Path) -> None:
+    """A cache that lost versions' contents and diffs (damaged, shared, pruned) while keeping
+    what the log needs gives the same history: each version is read from git on demand."""
+    expected = with_history(scen.source, Cache(None))
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+        path = cache.path
+    assert path is not None
+    with sqlite3.connect(path) as db:
+        removed = db.execute(
+            "DELETE FROM entry WHERE ns IN (?, ?)",
+            (sitegen.history.HISTORY_NS, sitegen.history.DIFF_NS),
+        ).rowcount
+    assert removed > 0
+    with Cache.open(tmp_path / "cache") as cache:
+        assert with_history(scen.source, cache) == expected
+    with Cache.open(tmp_path / "cache") as cache:  # a cache turned off half way
+        registry, _ = load(scen.source, None)
+        assert registry is not None
+        attach_history(registry, scen.source, cache=cache)
+        cache.close()
+        assert history_state(registry) == expected

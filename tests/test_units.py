@@ -68,6 +68,20 @@ def test_workers_give_the_same_site(
     assert result.files == len(tree(tmp_path / "parallel")) - 1  # all but the marker
 
 
+def test_workers_load_versions_from_a_warm_cache(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new output folder with the last build's cache (a publish job restores the cache,
+    not the site): every version's content is loaded by the forked workers, each on its own
+    connection to the cache."""
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 0)
+    build(repo, tmp_path / "first", Cache.open(tmp_path / "cache"))
+    with Cache.open(tmp_path / "cache") as store:
+        result = build(repo, tmp_path / "second", store, jobs=2)
+    assert not result.updated
+    assert tree(tmp_path / "second") == clean(repo, tmp_path)
+
+
 def test_rebuild_after_one_change_updates_only_what_changed(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
