@@ -198,11 +198,20 @@ class Cache:
         """Drop a namespace's other entries (results for content that no longer exists)."""
         if self._db is None:
             return
+        kept = set(keys)
         try:
+            (count,) = self._db.execute(
+                "SELECT count(*) FROM entry WHERE ns = ?", (namespace,)
+            ).fetchone()
+            if count <= len(kept):
+                # The namespace holds no more entries than are kept, which were all just read
+                # or written: nothing to drop, and a rebuild skips the work.  (Were some kept
+                # key never stored, an unused entry would stay until the count shows it.)
+                return
             with self._transaction() as db:
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY)")
                 db.execute("DELETE FROM kept")
-                db.executemany("INSERT OR IGNORE INTO kept VALUES (?)", ((k,) for k in keys))
+                db.executemany("INSERT OR IGNORE INTO kept VALUES (?)", ((k,) for k in kept))
                 db.execute(
                     "DELETE FROM entry WHERE ns = ? AND key NOT IN (SELECT key FROM kept)",
                     (namespace,),

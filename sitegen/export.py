@@ -10,8 +10,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+from sitegen.fragments import Fragments
 from sitegen.model import FORMAT_VERSION
 from sitegen.registry import Disclosure, Registry
 from sitegen.urls import Urls, page_url
@@ -68,13 +70,15 @@ def _status(disclosure: Disclosure) -> str:
     return str(disclosure.algorithm.filing.status)
 
 
-def registry_snapshot(registry: Registry, urls: Urls) -> dict[str, Any]:
-    return {
+def registry_snapshot(registry: Registry, urls: Urls, disclosures: bool = True) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "site": registry.site.model_dump(mode="json"),
         "providers": [p.model_dump(mode="json") for p in registry.providers.values()],
-        "disclosures": [disclosure_record(d, urls) for d in registry.disclosures],
     }
+    if disclosures:
+        snapshot["disclosures"] = [disclosure_record(d, urls) for d in registry.disclosures]
+    return snapshot
 
 
 CSV_COLUMNS = [
@@ -98,7 +102,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_rows(registry: Registry, urls: Urls) -> Iterator[list[str]]:
+def _csv_row(disclosure: Disclosure, registry: Registry, urls: Urls) -> list[str]:
     lang = registry.default_language
 
     def text(value: dict[str, str] | None) -> str:
@@ -106,27 +110,27 @@ def _csv_rows(registry: Registry, urls: Urls) -> Iterator[list[str]]:
             return ""
         return " / ".join(value[lang2] for lang2 in registry.languages if lang2 in value)
 
-    for d in registry.disclosures:
-        a = d.algorithm
-        yield [
-            d.key,
-            d.provider.id,
-            text(d.provider.name),
-            a.id,
-            text(a.name),
-            str(a.category),
-            str(a.role),
-            _status(d),
-            a.filing.number or "",
-            a.filing.date.isoformat() if a.filing.date else "",
-            "true" if a.public_opinion_attributes else "false",
-            a.effective_date.isoformat(),
-            a.last_reviewed.isoformat(),
-            "; ".join(text(p.name) for p in a.products),
-            "; ".join(text(o.name) for o in a.optimization_objectives),
-            "; ".join(c.target for c in a.complaint_channels),
-            page_url(urls.disclosure(lang, d.key)),
-        ]
+    d, a = disclosure, disclosure.algorithm
+    row = [
+        d.key,
+        d.provider.id,
+        text(d.provider.name),
+        a.id,
+        text(a.name),
+        str(a.category),
+        str(a.role),
+        _status(d),
+        a.filing.number or "",
+        a.filing.date.isoformat() if a.filing.date else "",
+        "true" if a.public_opinion_attributes else "false",
+        a.effective_date.isoformat(),
+        a.last_reviewed.isoformat(),
+        "; ".join(text(p.name) for p in a.products),
+        "; ".join(text(o.name) for o in a.optimization_objectives),
+        "; ".join(c.target for c in a.complaint_channels),
+        page_url(urls.disclosure(lang, d.key)),
+    ]
+    return [_csv_safe(cell) for cell in row]
 
 
 def _csv_safe(cell: str) -> str:
@@ -134,20 +138,37 @@ def _csv_safe(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
-def registry_csv(registry: Registry, urls: Urls) -> bytes:
+def registry_csv(registry: Registry, urls: Urls, fragments: Fragments | None = None) -> bytes:
+    fragments = fragments if fragments is not None else Fragments()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for row in _csv_rows(registry, urls):
-        writer.writerow([_csv_safe(cell) for cell in row])
+    make = partial(_csv_row, registry=registry, urls=urls)
+    writer.writerows(fragments.rows("csv", registry.disclosures, make))
     # A BOM tells spreadsheet programs the file is UTF-8 (Chinese text is garbled otherwise).
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def api_files(registry: Registry, urls: Urls) -> Iterator[tuple[str, bytes]]:
+def registry_json(registry: Registry, urls: Urls, fragments: Fragments | None = None) -> bytes:
+    """``dumps(registry_snapshot(...))``, from each disclosure's record as compact JSON: the
+    records are kept between builds (``sitegen.fragments``) and joined as they are."""
+    fragments = fragments if fragments is not None else Fragments()
+    snapshot = registry_snapshot(registry, urls, disclosures=False)
+    head = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
+    records = fragments.rows(
+        "record",
+        registry.disclosures,
+        lambda d: json.dumps(disclosure_record(d, urls), ensure_ascii=False, separators=(",", ":")),
+    )
+    return (head[:-1] + ',"disclosures":[' + ",".join(records) + "]}\n").encode("utf-8")
+
+
+def api_files(
+    registry: Registry, urls: Urls, fragments: Fragments | None = None
+) -> Iterator[tuple[str, bytes]]:
     """The whole registry as JSON and CSV (each disclosure's own file: ``disclosure_file``)."""
-    yield urls.api_registry(), dumps(registry_snapshot(registry, urls))
-    yield urls.api_csv(), registry_csv(registry, urls)
+    yield urls.api_registry(), registry_json(registry, urls, fragments)
+    yield urls.api_csv(), registry_csv(registry, urls, fragments)
 
 
 def disclosure_file(disclosure: Disclosure, urls: Urls) -> tuple[str, bytes]:

@@ -54,7 +54,7 @@ class Feeds:
         for event in registry.events:
             self.by_provider.setdefault(event.disclosure.provider.id, []).append(event)
             self.by_disclosure.setdefault(event.disclosure.key, []).append(event)
-        reviewed = [d.algorithm.last_reviewed for d in registry.disclosures]
+        reviewed = [d.facts.last_reviewed for d in registry.disclosures]
         fallback = max(reviewed) if reviewed else dt.date(1970, 1, 1)
         self.fallback = dt.datetime.combine(fallback, dt.time(), dt.UTC)
         # Entry HTML by (language, entry id): an entry appears in up to three feeds.

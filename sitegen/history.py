@@ -147,6 +147,7 @@ class VersionSource:
         self._cache = cache if cache is not None and cache.enabled else None
         self._pid = os.getpid()
         self._recent: OrderedDict[str, Parsed] = OrderedDict()
+        self._recent_diffs: OrderedDict[tuple[str, str], Diff | None] = OrderedDict()
 
     def add(self, name: str, parsed: Parsed) -> None:
         self.resident[name] = parsed
@@ -190,8 +191,18 @@ class VersionSource:
 
     def diff(self, before: str, after: str) -> Diff | None:
         """The diff from one version to the next, or None when they are the same."""
-        if (before, after) in self.resident_diffs:
-            return self.resident_diffs[(before, after)]
+        pair = (before, after)
+        if pair in self.resident_diffs:
+            return self.resident_diffs[pair]
+        if pair in self._recent_diffs:
+            return self._recent_diffs[pair]
+        diff = self._load_diff(before, after)
+        self._recent_diffs[pair] = diff
+        while len(self._recent_diffs) > _RECENT:
+            self._recent_diffs.popitem(last=False)
+        return diff
+
+    def _load_diff(self, before: str, after: str) -> Diff | None:
         key = self.pair_key(before, after)
         store = self._store()
         if key is not None and store is not None:

@@ -16,6 +16,7 @@ from sitegen.cache import Cache, digest
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import api_files
 from sitegen.feeds import Feeds
+from sitegen.fragments import Fragments
 from sitegen.history import attach_history
 from sitegen.historypages import HistoryPages
 from sitegen.load import discover
@@ -134,6 +135,7 @@ def _build(
     if registry.history_note:
         result.notes.append(registry.history_note)
     units = Units(renderer, history, feeds, [CSP])
+    renderer.fragments = search.fragments = Fragments(cache, units.disclosure_keys)
     manifest_key = digest("output", str(out.resolve()))
     previous = Manifest.from_data(cache.get("output", manifest_key))
     with phase("write"), SiteWriter(out, previous) as writer:
@@ -146,7 +148,8 @@ def _build(
             if progress is not None:
                 progress(len(html_paths))
         for path, data in timed(
-            chain(api_files(registry, renderer.urls), feeds.shared_files()), "export"
+            chain(api_files(registry, renderer.urls, renderer.fragments), feeds.shared_files()),
+            "export",
         ):
             writer.write(path, data)
         for path, data in timed(search.files(), "search"):

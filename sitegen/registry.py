@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from sitegen.diagnostics import Report
 from sitegen.model import Algorithm, Category, FilingStatus, Provider, Site
@@ -82,6 +82,32 @@ class Ending:
     order: int = 0
 
 
+class Facts(NamedTuple):
+    """What lists, counts, filters and sort orders read of a disclosure.
+
+    Kept beside the validated model (``sitegen.validate.FileCheck``) so that the pages
+    listing the whole registry can choose and order 10,000 disclosures without loading each
+    one's model from the build cache.
+    """
+
+    category: Category
+    status: FilingStatus
+    number: str | None
+    effective_date: dt.date
+    last_reviewed: dt.date
+
+    @classmethod
+    def of(cls, algorithm: Algorithm) -> Facts:
+        filing = algorithm.filing
+        return cls(
+            algorithm.category,
+            filing.status,
+            filing.number,
+            algorithm.effective_date,
+            algorithm.last_reviewed,
+        )
+
+
 @dataclass
 class Disclosure:
     """An algorithm with its provider and where it came from."""
@@ -99,8 +125,12 @@ class Disclosure:
         return f"{self.provider.id}/{self.algorithm.id}"
 
     @property
+    def facts(self) -> Facts:
+        return Facts.of(self.algorithm)
+
+    @property
     def withdrawn(self) -> bool:
-        return self.algorithm.filing.status is FilingStatus.WITHDRAWN
+        return self.facts.status is FilingStatus.WITHDRAWN
 
     @property
     def current(self) -> bool:
@@ -138,20 +168,19 @@ class Registry:
         return out
 
     def of_category(self, category: Category) -> list[Disclosure]:
-        return [d for d in self.disclosures if d.algorithm.category is category]
+        return [d for d in self.disclosures if d.facts.category is category]
 
     def filed(self) -> list[Disclosure]:
         """Every disclosure with a filing number, in number order (the public list)."""
-        numbered = [d for d in self.disclosures if d.algorithm.filing.number]
+        numbered = [(d.facts.number, d) for d in self.disclosures if d.facts.number]
         # A deleted disclosure's number may be reused: the live one comes first.
-        return sorted(
-            numbered, key=lambda d: (d.algorithm.filing.number or "", d.ended is not None, d.key)
-        )
+        numbered.sort(key=lambda pair: (pair[0] or "", pair[1].ended is not None, pair[1].key))
+        return [d for _, d in numbered]
 
     def newest(self, limit: int) -> list[Disclosure]:
         ranked = sorted(
             (d for d in self.disclosures if d.ended is None),
-            key=lambda d: (d.algorithm.effective_date, d.key),
+            key=lambda d: (d.facts.effective_date, d.key),
             reverse=True,
         )
         return ranked[:limit]

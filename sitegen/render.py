@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from markupsafe import Markup
+
+from sitegen.fragments import Fragments
 from sitegen.model import Category, FilingStatus
 from sitegen.registry import Disclosure, Registry
 from sitegen.theme import Shown, Theme, localize
@@ -49,6 +52,8 @@ class Renderer:
         # Extra head links (feeds) and home-page blocks contributed by later stages.
         self.feeds_for: Callable[[str, str], list[tuple[str, str]]] = lambda path, lang: []
         self.extra_context: dict[str, Any] = {}
+        # Rows of the pages listing every disclosure; the pipeline gives it the build cache.
+        self.fragments = Fragments()
 
     # -- context ------------------------------------------------------------------------------
 
@@ -113,6 +118,23 @@ class Renderer:
         context.update(extra)
         return self.theme.render(template, context).encode("utf-8")
 
+    def rows(
+        self, macro: str, disclosures: list[Disclosure], path: str, lang: str, *args: Any
+    ) -> list[Markup]:
+        """Each disclosure laid out by a macro of ``partials/macros.html`` as on the page at
+        ``path``; rows made by an earlier build for the same disclosure are reused."""
+        module: Any = None
+
+        def make(disclosure: Disclosure) -> str:
+            nonlocal module
+            if module is None:  # only when some row is not in the cache
+                context = self._context(path, lang, "")
+                module = self.theme.macros("partials/macros.html", context)
+            return str(getattr(module, macro)(disclosure, *args))
+
+        what = f"{macro}:{path}:{','.join(map(str, args))}"
+        return [Markup(row) for row in self.fragments.rows(what, disclosures, make)]
+
     def name(self, value: dict[str, str], lang: str) -> str:
         shown = localize(value, lang, self.registry.default_language)
         return shown.text if shown else ""
@@ -165,7 +187,7 @@ class Renderer:
                     lang,
                     gettext(f"category.{category}", lang),
                     category=category,
-                    disclosures=registry.of_category(category),
+                    cards=self.rows("card", registry.of_category(category), path, lang, True, 2),
                 ),
             )
 
@@ -188,8 +210,8 @@ class Renderer:
         registry = self.registry
         path = self.urls.home(lang)
         listed = [d for d in registry.disclosures if d.ended is None]  # not deleted ones
-        by_category = Counter(d.algorithm.category for d in listed)
-        by_status = Counter(d.algorithm.filing.status for d in listed)
+        by_category = Counter(d.facts.category for d in listed)
+        by_status = Counter(d.facts.status for d in listed)
         return path, self.render(
             "home.html",
             path,
@@ -204,14 +226,13 @@ class Renderer:
 
     def filings(self, lang: str) -> tuple[str, bytes]:
         path = self.urls.filings(lang)
-        pending = [d for d in self.registry.disclosures if not d.algorithm.filing.number]
+        pending = [d for d in self.registry.disclosures if not d.facts.number]
         return path, self.render(
             "filings.html",
             path,
             lang,
             self.theme.gettext("filings.title", lang),
-            filed=self.registry.filed(),
-            pending=pending,
+            rows=self.rows("filing_row", [*self.registry.filed(), *pending], path, lang),
         )
 
     def disclosure(self, lang: str, disclosure: Disclosure) -> tuple[str, bytes]:
@@ -237,7 +258,7 @@ class Renderer:
         """
         owners: dict[str, Disclosure] = {}
         for disclosure in self.registry.filed():
-            owners.setdefault(disclosure.algorithm.filing.number or "", disclosure)
+            owners.setdefault(disclosure.facts.number or "", disclosure)
         return owners
 
     def permalink(self, number: str, disclosure: Disclosure) -> tuple[str, bytes]:

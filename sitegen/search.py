@@ -54,6 +54,7 @@ from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 from sitegen.cache import Cache, digest
 from sitegen.cjk import CJK_RANGES, new_builder, serialize_index, split_token
 from sitegen.content import cores
+from sitegen.fragments import Fragments
 from sitegen.markdown import plain_text
 from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
@@ -101,7 +102,7 @@ def status_of(disclosure: Disclosure) -> str:
     """The filing status a reader filters by; a deleted disclosure (a tombstone) is "deleted"."""
     if disclosure.ended is not None:
         return "deleted"
-    return str(disclosure.algorithm.filing.status)
+    return str(disclosure.facts.status)
 
 
 # -- documents -----------------------------------------------------------------------------------
@@ -421,27 +422,37 @@ def lunr_index(documents: list[dict[str, str]]) -> dict[str, Any]:
 # -- the document store --------------------------------------------------------------------------
 
 
-def document_store(registry: Registry, theme: Theme, urls: Urls, lang: str) -> dict[str, Any]:
+_CATEGORIES, _ROLES = [str(c) for c in Category], [str(r) for r in Role]
+
+
+def store_row(disclosure: Disclosure, lang: str, default: str) -> list[Any]:
+    """A disclosure's entry in the document store, naming its provider by id."""
+    a = disclosure.algorithm
+    return [
+        _text(a.name, lang, default),
+        disclosure.provider.id,
+        _CATEGORIES.index(str(a.category)),
+        STATUSES.index(status_of(disclosure)),
+        a.filing.number or "",
+        _ROLES.index(str(a.role)),
+        1 if a.public_opinion_attributes else 0,
+        disclosure.key,
+        snippet(_text(a.summary, lang, default)),
+    ]
+
+
+def document_store(
+    registry: Registry, theme: Theme, urls: Urls, lang: str, rows: list[list[Any]] | None = None
+) -> dict[str, Any]:
+    """The store: labels, providers and one row per document (``rows``: the disclosures'
+    :func:`store_row`, made here when not given)."""
     default = registry.default_language
     provider_ids = list(registry.providers)
     provider_pos = {pid: i for i, pid in enumerate(provider_ids)}
-    categories, roles = [str(c) for c in Category], [str(r) for r in Role]
-    docs: list[list[Any]] = []
-    for d in registry.disclosures:
-        a = d.algorithm
-        docs.append(
-            [
-                _text(a.name, lang, default),
-                provider_pos[d.provider.id],
-                categories.index(str(a.category)),
-                STATUSES.index(status_of(d)),
-                a.filing.number or "",
-                roles.index(str(a.role)),
-                1 if a.public_opinion_attributes else 0,
-                d.key,
-                snippet(_text(a.summary, lang, default)),
-            ]
-        )
+    categories, roles = _CATEGORIES, _ROLES
+    if rows is None:
+        rows = [store_row(d, lang, default) for d in registry.disclosures]
+    docs = [[row[0], provider_pos[row[1]], *row[2:]] for row in rows]
 
     def labels(prefix: str, keys: Iterable[str]) -> list[str]:
         return [
@@ -481,17 +492,40 @@ def _kb(size: int) -> str:
 
 
 def index_file(
-    registry: Registry, theme: Theme, urls: Urls, lang: str, cache: Cache | None = None
+    registry: Registry,
+    theme: Theme,
+    urls: Urls,
+    lang: str,
+    cache: Cache | None = None,
+    fragments: Fragments | None = None,
 ) -> bytes:
-    """One language's index file; documents whose analysis ``cache`` holds are not analysed."""
+    """One language's index file.
+
+    With ``fragments`` keyed by unit, each disclosure's analysis and store row are kept
+    together and an unchanged disclosure is not even read; otherwise documents whose
+    analysis ``cache`` holds (by their text) are not analysed.
+    """
     default = registry.default_language
-    documents = [index_document(d, i, lang, default) for i, d in enumerate(registry.disclosures)]
-    analyses = analyse_all(documents, lang, cache if cache is not None else Cache(None))
+    cache = cache if cache is not None else Cache(None)
+    if fragments is not None and fragments.keys and cache.enabled:
+
+        def row(d: Disclosure) -> tuple[Analysis, list[Any]]:
+            return analyse(index_document(d, 0, lang, default)), store_row(d, lang, default)
+
+        rows = fragments.rows(f"search:{lang}", registry.disclosures, row, cache=cache)
+        analyses: list[Analysis] = [analysis for analysis, _ in rows]
+        store = [entry for _, entry in rows]
+    else:
+        documents = [
+            index_document(d, i, lang, default) for i, d in enumerate(registry.disclosures)
+        ]
+        analyses = analyse_all(documents, lang, cache)
+        store = None
     data = {
         "v": FORMAT,
         "lang": lang,
         "index": index_of(analyses),
-        **document_store(registry, theme, urls, lang),
+        **document_store(registry, theme, urls, lang, store),
     }
     return dumps(data)
 
@@ -510,16 +544,17 @@ def _sized(data: bytes, lang: str, cache: Cache) -> tuple[bytes, int]:
 
 # Fewer disclosures than this are indexed in the build process: forking costs more.
 PARALLEL_MIN = 400
-# (registry, theme, urls, cache), set in the build process just before the worker forks.
-_JOB: tuple[Registry, Theme, Urls, Cache] | None = None
+# (registry, theme, urls, cache, fragments), set in the build process just before the worker
+# forks.
+_JOB: tuple[Registry, Theme, Urls, Cache, Fragments | None] | None = None
 
 
 def _index_job(lang: str) -> tuple[bytes, int]:
     """In a forked worker: one language's index file and its gzipped size."""
     assert _JOB is not None
-    registry, theme, urls, cache = _JOB
+    registry, theme, urls, cache, fragments = _JOB
     with cache.reopened() as own:  # the build's connection does not survive the fork
-        return _sized(index_file(registry, theme, urls, lang, own), lang, own)
+        return _sized(index_file(registry, theme, urls, lang, own, fragments), lang, own)
 
 
 class SearchStage:
@@ -528,6 +563,7 @@ class SearchStage:
     def __init__(self, renderer: Any, cache: Cache | None = None) -> None:
         self.renderer = renderer  # a sitegen.render.Renderer
         self.cache = cache if cache is not None else Cache(None)
+        self.fragments: Fragments | None = None  # set by the pipeline once units have keys
         self.registry: Registry = renderer.registry
         self.urls: Urls = renderer.urls
         self.theme: Theme = renderer.theme
@@ -539,7 +575,7 @@ class SearchStage:
         extra["extra_nav"] = [*extra.get("extra_nav", []), nav_item(self.urls)]
 
     def _index(self, lang: str) -> tuple[bytes, int]:
-        data = index_file(self.registry, self.theme, self.urls, lang, self.cache)
+        data = index_file(self.registry, self.theme, self.urls, lang, self.cache, self.fragments)
         return _sized(data, lang, self.cache)
 
     def files(self) -> Iterator[tuple[str, bytes]]:
@@ -559,7 +595,7 @@ class SearchStage:
             and len(self.registry.disclosures) >= PARALLEL_MIN
             and sys.platform.startswith("linux")
         ):
-            _JOB = (self.registry, self.theme, self.urls, self.cache)
+            _JOB = (self.registry, self.theme, self.urls, self.cache, self.fragments)
             try:
                 pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
                 futures = {lang: pool.submit(_index_job, lang) for lang in languages[1:]}

@@ -80,6 +80,13 @@ class Theme:
         except TemplateError as exc:
             raise ThemeError(f"template {template}: {exc}") from None
 
+    def macros(self, template: str, context: dict[str, Any]) -> Any:
+        """A template's macros bound to a page's context, to lay out one row at a time."""
+        try:
+            return self.env.get_template(template).make_module(context)
+        except TemplateError as exc:
+            raise ThemeError(f"template {template}: {exc}") from None
+
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """Every asset under ``static/`` as (output path, file), in a stable order."""
         base = self.root / "static"

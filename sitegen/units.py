@@ -136,7 +136,8 @@ class Units:
         keys: dict[str, list[str]] = {}
         providers: dict[int, Any] = {}  # id(provider model) -> its JSON, made once
         state: list[Any]
-        by_disclosure: dict[str, str] = {}
+        self.disclosure_keys: dict[str, str] = {}  # disclosure key -> its unit's key
+        by_disclosure = self.disclosure_keys
         last_page = history.archive_size()
         for unit in self.units:  # a provider's unit comes after its disclosures'
             if unit.disclosure is not None:

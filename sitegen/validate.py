@@ -31,7 +31,7 @@ from sitegen.model import (
     Provider,
     Site,
 )
-from sitegen.registry import Disclosure, Registry, sort_disclosures
+from sitegen.registry import Disclosure, Facts, Registry, sort_disclosures
 
 MODELS: dict[Kind, type[BaseModel]] = {
     Kind.SITE: Site,
@@ -267,6 +267,7 @@ class FileCheck:
     model_id: str = ""
     filing_number: str | None = None
     last_reviewed: dt.date | None = None
+    facts: Facts | None = None  # of a valid algorithm: what lists read without the model
     _model: Any = None
     _model_pickle: bytes | None = None
 
@@ -319,10 +320,19 @@ class StoredDisclosure(Disclosure):
         check = FileCheck(model_id=value.id)  # assigned, or made by dataclasses.replace
         check.model = value
         self._check = check
+        self.__dict__.pop("_key", None)
 
     @property
     def key(self) -> str:
-        return f"{self.provider.id}/{self._check.model_id}"
+        key: str | None = self.__dict__.get("_key")
+        if key is None:  # asked for thousands of times per build
+            key = self.__dict__["_key"] = f"{self.provider.id}/{self._check.model_id}"
+        return key
+
+    @property
+    def facts(self) -> Facts:
+        facts = self._check.facts
+        return facts if facts is not None else Facts.of(self.algorithm)
 
 
 EXPECTED_ID = {Kind.PROVIDER: "folder name", Kind.ALGORITHM: "file name"}
@@ -366,6 +376,7 @@ def check_file(doc: SourceDoc, context: dict[str, Any]) -> FileCheck:
         check.model_id = check.model.id
         check.filing_number = check.model.filing.number
         check.last_reviewed = check.model.last_reviewed
+        check.facts = Facts.of(check.model)
     languages = context.get("languages") or list(getattr(check.model, "languages", ()))
     check.quality = file_quality(doc, check.model, list(languages))
     return check

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import Repo
@@ -223,3 +224,44 @@ def test_worker_death_is_an_error_and_keeps_the_old_site(
     with pytest.raises(SitegenError, match="worker process died"):
         build(repo, out, Cache(None), jobs=2)
     assert tree(out) == before
+
+
+def test_rebuild_lays_out_only_the_changed_disclosure_in_shared_files(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry-wide files (lists, api/registry.json, CSV, search index) reuse every other
+    disclosure's row from the cache, and still equal a clean build's."""
+    from sitegen import export, search
+
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    edit_summary(repo)
+    made: list[str] = []
+    makers = ((export, "disclosure_record"), (export, "_csv_row"), (search, "store_row"))
+    for module, name in makers:
+        real = getattr(module, name)
+
+        def counting(d: Any, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            made.append(f"{_name} {d.key}")
+            return _real(d, *args, **kw)
+
+        monkeypatch.setattr(module, name, counting)
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    key = "haibei-mall/product-search"
+    # The record twice: its row of registry.json and its own JSON file; a store row per language.
+    assert sorted(made) == sorted(
+        [f"disclosure_record {key}"] * 2 + [f"_csv_row {key}"] + [f"store_row {key}"] * 2
+    )
+    assert tree(out) == clean(repo, tmp_path)
+
+
+def test_registry_json_from_rows_equals_the_snapshot(repo: Repo, tmp_path: Path) -> None:
+    from sitegen.diagnostics import Report
+    from sitegen.export import dumps, registry_json, registry_snapshot
+    from sitegen.pipeline import load_registry
+    from sitegen.urls import Urls
+
+    registry = load_registry(repo.path("disclosures"), Report())
+    assert registry is not None
+    urls = Urls(registry.languages)
+    assert registry_json(registry, urls) == dumps(registry_snapshot(registry, urls))
