@@ -153,6 +153,14 @@ class VersionSource:
         self.resident[name] = parsed
         self.meta[name] = meta_of(parsed, self.languages[0])
 
+    def release(self) -> None:
+        """Forget the contents and diffs the cache holds: a full build would otherwise keep
+        every version of every disclosure in memory, and copy it into each worker."""
+        self.resident = {n: p for n, p in self.resident.items() if n not in self.keys}
+        self.resident_diffs = {
+            pair: diff for pair, diff in self.resident_diffs.items() if self.pair_key(*pair) is None
+        }
+
     def pair_key(self, before: str, after: str) -> str | None:
         if before not in self.keys or after not in self.keys:
             return None
@@ -466,6 +474,8 @@ def read_history(
     walker.diffs = diffs
     walker.walk(commits)
     diffs.store()
+    if cache is not None and cache.enabled:  # everything was stored: pages load what they show
+        source.release()
     return History(walker.chains, provider_data, source)
 
 
