@@ -5,16 +5,24 @@ expand aliases (the "billion laughs" bomb) and resolve YAML 1.1 booleans such as
 this module builds plain Python values straight from the parser's event stream (libyaml's C
 parser when present), refusing anchors, aliases, duplicate keys, custom tags and deep nesting,
 and recording the line and column of every key and value under its field path.
+
+Walking the events in Python costs twice what libyaml's own C composer takes to build the
+whole node tree, so an ordinary file is read from that tree instead (:func:`_read_nodes`),
+which carries the same marks.  It gives up at the first thing it cannot vouch for (an anchor
+or tag, a suspicious character, a duplicate key, too much of anything, any libyaml error)
+and the event reader then decides, so both give the same values, positions and problems.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
 import stat
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -35,8 +43,10 @@ MAX_NODES = 20_000
 
 try:  # libyaml is an optional C extension of PyYAML; the pure-Python parser gives the same events.
     _Parser: Any = yaml.CSafeLoader
+    _CParser: Any = yaml.cyaml.CParser  # type: ignore[attr-defined]  # not in the stubs
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = yaml.SafeLoader
+    _CParser = None
 
 FieldPath = tuple[str | int, ...]
 
@@ -213,11 +223,181 @@ def _scalar(event: Any) -> Any:
     return value
 
 
-def parse_yaml(
-    text: str,
-    parser: Any = None,
-) -> tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
+Parsed = tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]
+
+
+def parse_yaml(text: str, parser: Any = None) -> Parsed:
     """Parse one YAML document into plain values with positions; raise YamlProblem."""
+    if parser is None:
+        parsed = _read_nodes(text)
+        if parsed is not None:
+            return parsed
+    return _read_events(text, parser)
+
+
+# Scalars that can resolve to something other than text start with one of these (or are empty).
+_NOT_TEXT_START = frozenset("~nNtTfF+-.0123456789")
+# Longer documents go straight to the event reader, which refuses one of more than MAX_NODES
+# nodes as soon as it gets there, where libyaml's composer would build every node first.
+_FAST_MAX_CHARS = 100_000
+
+
+class _Unsure(Exception):
+    """The node reader cannot vouch for what it read: the event reader decides."""
+
+
+if _CParser is not None:
+
+    class _Composer(_CParser):  # type: ignore[misc]
+        """libyaml's composer with the YAML 1.1 resolver left out: each node's tag is the
+        implicit flags libyaml gave it (a string only for an explicit tag), from which
+        :func:`_read_nodes` applies the YAML 1.2 core schema as :func:`_scalar` does."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            return implicit
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+
+def _read_nodes(text: str) -> Parsed | None:
+    """What :func:`_read_events` would return, from libyaml's node tree; None when unsure.
+
+    Only a file that has none of the characters the event reader refuses in text is read this
+    way, so a value needs checking only if it is double-quoted and an escape could have made
+    one.  A node that starts with an anchor or a tag (its mark points at the ``&`` or ``!``)
+    gives up; aliases need an anchor; several documents, bad syntax and libyaml's own limits
+    raise.
+    """
+    if _CParser is None or len(text) > _FAST_MAX_CHARS or _DISGUISE.search(text):
+        return None
+    with collector_paused():  # the tree has no cycles: reference counting frees it
+        return _read_tree(text)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block without the cyclic garbage collector.
+
+    Reading and validating a file make thousands of objects that live until the file is done
+    (a node tree, models, positions), and the collector scans them again and again: in a
+    worker forked from a large process that made checking a file take a quarter longer.
+    Cycles made meanwhile (an exception's traceback) are collected after the block.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_tree(text: str) -> Parsed | None:
+    try:
+        loader = _Composer(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except Exception:  # whatever it is, the event reader reports it properly
+        return None
+    if type(root) is not yaml.MappingNode:
+        return None
+    positions: dict[FieldPath, tuple[int, int]] = {}
+    key_positions: dict[FieldPath, tuple[int, int]] = {}
+    marked = "&" in text or "!" in text
+    escapes = "\\" in text
+    try:
+        data = _node_value(root, (), 0, text if marked else "", escapes, positions, key_positions)
+    except (_Unsure, IndexError):  # IndexError: a mark at the very end (an empty last value)
+        return None
+    if len(positions) + len(key_positions) > MAX_NODES:
+        return None
+    return data, positions, key_positions
+
+
+def _node_value(
+    node: Any,
+    path: FieldPath,
+    depth: int,
+    text: str,
+    escapes: bool,
+    positions: dict[FieldPath, tuple[int, int]],
+    key_positions: dict[FieldPath, tuple[int, int]],
+) -> Any:
+    """One node's plain value; ``text`` is given when a node may start with ``&`` or ``!``,
+    ``escapes`` when a double-quoted scalar may hold an escaped character.
+
+    Recursive: nesting is bounded by MAX_DEPTH before it could matter.
+    """
+    mark = node.start_mark
+    if text and text[mark.index] in "&!":
+        raise _Unsure
+    positions[path] = (mark.line + 1, mark.column + 1)
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        implicit = node.tag
+        if type(implicit) is not tuple:  # an explicit tag
+            raise _Unsure
+        value: str = node.value
+        if escapes and node.style == '"' and _DISGUISE.search(value):
+            raise _Unsure
+        if not implicit[0]:  # quoted or block
+            return value
+        if not value:
+            return None
+        return _plain(value) if value[0] in _NOT_TEXT_START else value
+    if depth >= MAX_DEPTH or type(node.tag) is not bool:
+        raise _Unsure
+    depth += 1
+    if kind is yaml.MappingNode:
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node.tag) is not tuple or type(key_node) is not yaml.ScalarNode:
+                raise _Unsure
+            key: str = key_node.value
+            if len(key) > MAX_INT_DIGITS or (
+                escapes and key_node.style == '"' and _DISGUISE.search(key)
+            ):
+                raise _Unsure
+            key_mark = key_node.start_mark
+            if text and text[key_mark.index] in "&!":
+                raise _Unsure
+            child = (*path, key)
+            key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
+            mapping[key] = _node_value(
+                value_node, child, depth, text, escapes, positions, key_positions
+            )
+        if len(mapping) != len(node.value):  # a duplicate key
+            raise _Unsure
+        return mapping
+    return [
+        _node_value(item, (*path, index), depth, text, escapes, positions, key_positions)
+        for index, item in enumerate(node.value)
+    ]
+
+
+def _plain(value: str) -> Any:
+    """A plain (unquoted, untagged) scalar under the YAML 1.2 core schema, as :func:`_scalar`."""
+    if _NULL.match(value):
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.match(value):
+        if len(value) > MAX_INT_DIGITS:
+            raise _Unsure
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value
+
+
+def _read_events(text: str, parser: Any = None) -> Parsed:
+    """Parse from the event stream, checking every event; raise YamlProblem."""
     positions: dict[FieldPath, tuple[int, int]] = {}
     key_positions: dict[FieldPath, tuple[int, int]] = {}
     # Each frame: [container, path, pending key or None]; iterative so depth cannot blow the stack.
@@ -304,7 +484,7 @@ def parse_yaml(
         if "nesting depth" in str(exc.problem) and parser is None:
             # libyaml 0.2.5+ scans far ahead and stops at 1,000 levels before this function
             # sees the 33rd; the pure-Python parser gives the same answer in every version.
-            return parse_yaml(text, yaml.SafeLoader)
+            return _read_events(text, yaml.SafeLoader)
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from sitegen.cache import Cache, digest
 from sitegen.diagnostics import Report, Severity
-from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem
+from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem, collector_paused
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
     DEFAULT_LANGUAGES,
@@ -393,7 +393,8 @@ def _pickled(check: FileCheck) -> bytes:
 
 def _check_range(start: int, stop: int, context: dict[str, Any]) -> list[bytes]:
     """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back."""
-    return [_pickled(check_file(doc, context)) for doc in _FORKED[start:stop]]
+    with collector_paused():
+        return [_pickled(check_file(doc, context)) for doc in _FORKED[start:stop]]
 
 
 def check_files(
@@ -436,12 +437,13 @@ def check_files(
         pass  # a worker died (out of memory?): what is left is checked here
     finally:
         _FORKED = []
-    for i in missing:
-        if checks[i] is None:
-            check = check_file(docs[i], context)
-            checks[i] = check
-            if cache is not None and cache.enabled:
-                fresh[i] = _pickled(check)
+    with collector_paused():
+        for i in missing:
+            if checks[i] is None:
+                check = check_file(docs[i], context)
+                checks[i] = check
+                if cache is not None and cache.enabled:
+                    fresh[i] = _pickled(check)
     if cache is not None and fresh:
         cache.put_many(CACHE_NS, ((keys[i], blob) for i, blob in fresh.items()))
     return [check for check in checks if check is not None]
