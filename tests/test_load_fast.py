@@ -10,10 +10,14 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from test_hostile import CASES, make_registry
+from test_parse_cache import _broken_registry, load, registry_state
 from test_properties import SETTINGS, json_like, yamlish
 
+import sitegen.load
 from sitegen.bench.generate import Synthetic
 from sitegen.bench.yamltext import algorithm_yaml, provider_yaml
+from sitegen.cache import Cache
 from sitegen.load import (
     MAX_DEPTH,
     MAX_INT_DIGITS,
@@ -180,3 +184,26 @@ def test_any_text_gives_the_same_result_or_problem(text: str) -> None:
 def test_dumped_mappings_give_the_same_result(value: dict[str, object]) -> None:
     for style in (False, True, None):
         assert_agree(yaml.safe_dump(value, allow_unicode=True, default_flow_style=style))
+
+
+def _report_and_registry(source: Path, cache: Cache | None) -> tuple[str, object]:
+    registry, report = load(source, cache)
+    return report.render("json"), registry_state(registry)
+
+
+@pytest.mark.parametrize("name", ["samples", "broken", *sorted(CASES)])
+def test_whole_reports_are_the_same_with_the_event_reader_only(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every diagnostic, position and hint, and the validated data, as if there were no
+    node reader; on the deferred path (workers, the cache) and the direct one."""
+    if name == "samples":
+        source = ROOT / "disclosures"
+    elif name == "broken":
+        source = _broken_registry(tmp_path)
+    else:
+        source = make_registry(CASES[name], tmp_path)
+    fast = [_report_and_registry(source, cache) for cache in (None, Cache(None))]
+    monkeypatch.setattr(sitegen.load, "_read_nodes", lambda text: None)
+    slow = [_report_and_registry(source, cache) for cache in (None, Cache(None))]
+    assert fast == slow
