@@ -115,6 +115,12 @@ class SourceDoc:
     def __repr__(self) -> str:
         return f"SourceDoc({self.path!r}, {self.kind}, parsed={self.raw is None})"
 
+    def unparsed(self) -> SourceDoc:
+        """A new doc for the same file, read but not yet parsed."""
+        return SourceDoc(
+            self.path, self.kind, self.provider_id, self.stem, digest=self.digest, raw=self.raw
+        )
+
     def parse(self) -> None:
         """Parse ``raw`` now; raise YamlProblem if it is not a YAML mapping."""
         if self.raw is None:

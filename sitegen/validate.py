@@ -396,9 +396,13 @@ def _pickled(check: FileCheck) -> bytes:
 
 
 def _check_range(start: int, stop: int, context: dict[str, Any]) -> list[bytes]:
-    """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back."""
+    """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back.
+
+    Each file is checked on a fresh copy of its doc, so its parsed data dies with the copy
+    instead of piling up in this process for the collector to scan.
+    """
     with collector_paused():
-        return [_pickled(check_file(doc, context)) for doc in _FORKED[start:stop]]
+        return [_pickled(check_file(doc.unparsed(), context)) for doc in _FORKED[start:stop]]
 
 
 def check_files(
@@ -434,9 +438,10 @@ def check_files(
                     for start in range(0, len(unparsed), CHUNK)
                 ]
                 results = (blob for future in futures for blob in future.result())
-                for i, blob in zip(unparsed, results, strict=True):
-                    fresh[i] = blob
-                    checks[i] = pickle.loads(blob)
+                with collector_paused():
+                    for i, blob in zip(unparsed, results, strict=True):
+                        fresh[i] = blob
+                        checks[i] = pickle.loads(blob)
     except (BrokenProcessPool, OSError):
         pass  # a worker died (out of memory?): what is left is checked here
     finally:
