@@ -40,6 +40,9 @@ MAX_DEPTH = 32
 # Keys and values in one file: far above any real disclosure, low enough that the slowest
 # 1 MB file (a flat list of one-character items) is refused in well under a second.
 MAX_NODES = 20_000
+# Levels of a parsed file whose positions are kept at first: what a valid file's checks ask
+# for (``filing.number``, ``last_reviewed``); keeping every position costs a fifth of parsing.
+SHALLOW = 2
 
 try:  # libyaml is an optional C extension of PyYAML; the pure-Python parser gives the same events.
     _Parser: Any = yaml.CSafeLoader
@@ -86,6 +89,9 @@ class SourceDoc:
     A file read for the build cache (``discover(..., cache=...)``) keeps its bytes in ``raw``
     and is parsed only when its data or positions are first asked for: on a cache hit nothing
     asks, which is the point.
+
+    Parsing keeps the positions of the first SHALLOW levels only, which is all a valid file
+    needs; the first position asked for below them parses the file again for all of them.
     """
 
     def __init__(
@@ -111,6 +117,7 @@ class SourceDoc:
         self._key_positions = key_positions if key_positions is not None else {}
         self.check: Any = None  # the validate stage's FileCheck, once it has one
         self.id_checked = False  # the id was checked against the path (no case clash first)
+        self._shallow: bytes | None = None  # the bytes, while positions stop at SHALLOW
 
     def __repr__(self) -> str:
         return f"SourceDoc({self.path!r}, {self.kind}, parsed={self.raw is None})"
@@ -125,8 +132,15 @@ class SourceDoc:
         """Parse ``raw`` now; raise YamlProblem if it is not a YAML mapping."""
         if self.raw is None:
             return
-        self._data, self._positions, self._key_positions = parse_mapping(self.raw)
-        self.raw = None
+        self._data, self._positions, self._key_positions = parse_mapping(self.raw, SHALLOW)
+        self._shallow, self.raw = self.raw, None
+
+    def _deepen(self) -> None:
+        """Parse and keep every position, not only the first SHALLOW levels'."""
+        self.parse()
+        if self._shallow is not None:
+            _, self._positions, self._key_positions = parse_mapping(self._shallow)
+            self._shallow = None
 
     @property
     def data(self) -> Any:
@@ -140,17 +154,20 @@ class SourceDoc:
 
     @property
     def positions(self) -> dict[FieldPath, tuple[int, int]]:
-        self.parse()
+        self._deepen()
         return self._positions
 
     @property
     def key_positions(self) -> dict[FieldPath, tuple[int, int]]:
-        self.parse()
+        self._deepen()
         return self._key_positions
 
     def locate(self, loc: FieldPath, key: bool = False) -> tuple[int, int]:
         """Position of ``loc``, or of its nearest ancestor that exists in the file."""
-        positions, key_positions = self.positions, self.key_positions
+        self.parse()
+        if len(loc) > SHALLOW:  # a shorter path and its ancestors are all known already
+            self._deepen()
+        positions, key_positions = self._positions, self._key_positions
         table = key_positions if key else positions
         probe = tuple(loc)
         while probe:
@@ -232,10 +249,13 @@ def _scalar(event: Any) -> Any:
 Parsed = tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]
 
 
-def parse_yaml(text: str, parser: Any = None) -> Parsed:
-    """Parse one YAML document into plain values with positions; raise YamlProblem."""
+def parse_yaml(text: str, parser: Any = None, depth: int = MAX_DEPTH) -> Parsed:
+    """Parse one YAML document into plain values with positions; raise YamlProblem.
+
+    Positions are kept for paths of at most ``depth`` steps (perhaps more).
+    """
     if parser is None:
-        parsed = _read_nodes(text)
+        parsed = _read_nodes(text, depth)
         if parsed is not None:
             return parsed
     return _read_events(text, parser)
@@ -269,8 +289,10 @@ if _CParser is not None:
             return None
 
 
-def _read_nodes(text: str) -> Parsed | None:
+def _read_nodes(text: str, depth: int = MAX_DEPTH) -> Parsed | None:
     """What :func:`_read_events` would return, from libyaml's node tree; None when unsure.
+
+    Positions are kept for paths of at most ``depth`` steps (every path by default).
 
     Only a file that has none of the characters the event reader refuses in text is read this
     way, so a value needs checking only if it is double-quoted and an escape could have made
@@ -281,7 +303,7 @@ def _read_nodes(text: str) -> Parsed | None:
     if _CParser is None or len(text) > _FAST_MAX_CHARS or _DISGUISE.search(text):
         return None
     with collector_paused():  # the tree has no cycles: reference counting frees it
-        return _read_tree(text)
+        return _read_tree(text, depth)
 
 
 @contextmanager
@@ -302,7 +324,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_tree(text: str) -> Parsed | None:
+def _read_tree(text: str, depth: int) -> Parsed | None:
     try:
         loader = _Composer(text)
         try:
@@ -313,78 +335,86 @@ def _read_tree(text: str) -> Parsed | None:
         return None
     if type(root) is not yaml.MappingNode:
         return None
-    positions: dict[FieldPath, tuple[int, int]] = {}
-    key_positions: dict[FieldPath, tuple[int, int]] = {}
-    marked = "&" in text or "!" in text
-    escapes = "\\" in text
+    tree = _Tree("&" in text or "!" in text, "\\" in text, depth)
     try:
-        data = _node_value(root, (), 0, text if marked else "", escapes, positions, key_positions)
+        data = tree.value(root, (), 0, text)
     except (_Unsure, IndexError):  # IndexError: a mark at the very end (an empty last value)
         return None
-    if len(positions) + len(key_positions) > MAX_NODES:
+    if tree.nodes > MAX_NODES:
         return None
-    return data, positions, key_positions
+    return data, tree.positions, tree.key_positions
 
 
-def _node_value(
-    node: Any,
-    path: FieldPath,
-    depth: int,
-    text: str,
-    escapes: bool,
-    positions: dict[FieldPath, tuple[int, int]],
-    key_positions: dict[FieldPath, tuple[int, int]],
-) -> Any:
-    """One node's plain value; ``text`` is given when a node may start with ``&`` or ``!``,
-    ``escapes`` when a double-quoted scalar may hold an escaped character.
+class _Tree:
+    """Reads a node tree into plain values and positions, checking what the event reader does.
 
-    Recursive: nesting is bounded by MAX_DEPTH before it could matter.
+    ``marked``: a node may start with ``&`` or ``!``; ``escapes``: a double-quoted scalar may
+    hold an escaped character; ``depth``: the longest path whose positions are kept.
     """
-    mark = node.start_mark
-    if text and text[mark.index] in "&!":
-        raise _Unsure
-    positions[path] = (mark.line + 1, mark.column + 1)
-    kind = type(node)
-    if kind is yaml.ScalarNode:
-        implicit = node.tag
-        if type(implicit) is not tuple:  # an explicit tag
+
+    def __init__(self, marked: bool, escapes: bool, depth: int) -> None:
+        self.marked, self.escapes, self.depth = marked, escapes, depth
+        self.positions: dict[FieldPath, tuple[int, int]] = {}
+        self.key_positions: dict[FieldPath, tuple[int, int]] = {}
+        self.nodes = 1  # the root; each collection adds its own
+
+    def value(self, node: Any, path: FieldPath, depth: int, text: str) -> Any:
+        """One node's plain value; ``depth`` is the length of ``path``.
+
+        Recursive: nesting is bounded by MAX_DEPTH before it could matter.
+        """
+        if self.marked and text[node.start_mark.index] in "&!":
             raise _Unsure
-        value: str = node.value
-        if escapes and node.style == '"' and _DISGUISE.search(value):
+        if depth <= self.depth:
+            mark = node.start_mark
+            self.positions[path] = (mark.line + 1, mark.column + 1)
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            implicit = node.tag
+            if type(implicit) is not tuple:  # an explicit tag
+                raise _Unsure
+            value: str = node.value
+            if self.escapes and node.style == '"' and _DISGUISE.search(value):
+                raise _Unsure
+            if not implicit[0]:  # quoted or block
+                return value
+            if not value:
+                return None
+            return _plain(value) if value[0] in _NOT_TEXT_START else value
+        if depth >= MAX_DEPTH or type(node.tag) is not bool:
             raise _Unsure
-        if not implicit[0]:  # quoted or block
-            return value
-        if not value:
-            return None
-        return _plain(value) if value[0] in _NOT_TEXT_START else value
-    if depth >= MAX_DEPTH or type(node.tag) is not bool:
-        raise _Unsure
-    depth += 1
-    if kind is yaml.MappingNode:
-        mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if type(key_node.tag) is not tuple or type(key_node) is not yaml.ScalarNode:
+        depth += 1
+        keep = depth <= self.depth  # the children's paths and positions
+        items = node.value
+        if kind is yaml.MappingNode:
+            self.nodes += 2 * len(items)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in items:
+                if type(key_node.tag) is not tuple or type(key_node) is not yaml.ScalarNode:
+                    raise _Unsure
+                key: str = key_node.value
+                if len(key) > MAX_INT_DIGITS or (
+                    self.escapes and key_node.style == '"' and _DISGUISE.search(key)
+                ):
+                    raise _Unsure
+                key_mark = key_node.start_mark
+                if self.marked and text[key_mark.index] in "&!":
+                    raise _Unsure
+                if keep:
+                    child = (*path, key)
+                    self.key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
+                    mapping[key] = self.value(value_node, child, depth, text)
+                else:
+                    mapping[key] = self.value(value_node, path, depth, text)
+            if len(mapping) != len(items):  # a duplicate key
                 raise _Unsure
-            key: str = key_node.value
-            if len(key) > MAX_INT_DIGITS or (
-                escapes and key_node.style == '"' and _DISGUISE.search(key)
-            ):
-                raise _Unsure
-            key_mark = key_node.start_mark
-            if text and text[key_mark.index] in "&!":
-                raise _Unsure
-            child = (*path, key)
-            key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
-            mapping[key] = _node_value(
-                value_node, child, depth, text, escapes, positions, key_positions
-            )
-        if len(mapping) != len(node.value):  # a duplicate key
-            raise _Unsure
-        return mapping
-    return [
-        _node_value(item, (*path, index), depth, text, escapes, positions, key_positions)
-        for index, item in enumerate(node.value)
-    ]
+            return mapping
+        self.nodes += len(items)
+        if keep:
+            return [
+                self.value(item, (*path, index), depth, text) for index, item in enumerate(items)
+            ]
+        return [self.value(item, path, depth, text) for item in items]
 
 
 def _plain(value: str) -> Any:
@@ -609,10 +639,13 @@ def _read_regular(path: Path) -> bytes:
 
 
 def parse_mapping(
-    raw: bytes,
+    raw: bytes, depth: int = MAX_DEPTH
 ) -> tuple[dict[str, Any], dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
-    """Decode and parse one file's bytes; raise YamlProblem unless they hold a mapping."""
-    data, positions, key_positions = parse_yaml(decode(raw))
+    """Decode and parse one file's bytes; raise YamlProblem unless they hold a mapping.
+
+    Positions are kept for paths of at most ``depth`` steps (perhaps more).
+    """
+    data, positions, key_positions = parse_yaml(decode(raw), depth=depth)
     if not isinstance(data, dict):
         raise YamlProblem(1, 1, "the file must be a mapping of `key: value` lines", "")
     return data, positions, key_positions

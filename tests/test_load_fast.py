@@ -22,7 +22,10 @@ from sitegen.load import (
     MAX_DEPTH,
     MAX_INT_DIGITS,
     MAX_NODES,
+    SHALLOW,
+    Kind,
     Parsed,
+    SourceDoc,
     YamlProblem,
     _read_events,
     _read_nodes,
@@ -53,6 +56,13 @@ def assert_agree(text: str) -> bool:
     if fast is not None:
         assert fast == slow
         assert [type(v) for v in _leaves(fast[0])] == [type(v) for v in _leaves(slow[0])]
+        shallow = _read_nodes(text, SHALLOW)
+        assert shallow is not None
+        assert shallow[0] == fast[0]
+        assert shallow[1] == {path: at for path, at in fast[1].items() if len(path) <= SHALLOW}
+        assert shallow[2] == {path: at for path, at in fast[2].items() if len(path) <= SHALLOW}
+    else:
+        assert _read_nodes(text, SHALLOW) is None
     assert _parse_or_problem(text) == slow
     return fast is not None
 
@@ -204,6 +214,36 @@ def test_whole_reports_are_the_same_with_the_event_reader_only(
     else:
         source = make_registry(CASES[name], tmp_path)
     fast = [_report_and_registry(source, cache) for cache in (None, Cache(None))]
-    monkeypatch.setattr(sitegen.load, "_read_nodes", lambda text: None)
+    monkeypatch.setattr(sitegen.load, "_read_nodes", lambda text, depth: None)
     slow = [_report_and_registry(source, cache) for cache in (None, Cache(None))]
     assert fast == slow
+
+
+def _probes(positions: dict[tuple[str | int, ...], tuple[int, int]]) -> list[tuple[str | int, ...]]:
+    """Every path in a file, and paths just beside them that are not in it."""
+    found = sorted(positions, key=lambda path: (len(path), repr(path)))
+    return found + [(*path, "missing") for path in found] + [(*path, 99) for path in found]
+
+
+def test_a_parsed_doc_locates_as_if_it_kept_every_position() -> None:
+    """Shallow paths are answered from the first parse; a deeper one parses again, fully."""
+    feed = (ROOT / "tests/fixtures/mini/acme/feed.yaml").read_text("utf-8")
+    texts = [*_synthetic_files()[:12], feed]
+    for text in texts:
+        full, positions, key_positions = parse_yaml(text)
+        whole = SourceDoc("x.yaml", Kind.ALGORITHM, "p", "x", full, "", positions, key_positions)
+        doc = SourceDoc("x.yaml", Kind.ALGORITHM, "p", "x", raw=text.encode())
+        doc.parse()
+        probes = _probes(positions)
+        short = [path for path in probes if len(path) <= SHALLOW]
+        for path in short:
+            for key in (False, True):
+                assert doc.locate(path, key) == whole.locate(path, key), path
+        assert doc._shallow is not None  # nothing deeper was needed so far
+        for path in probes:
+            for key in (False, True):
+                assert doc.locate(path, key) == whole.locate(path, key), path
+        assert doc._shallow is None
+        assert (doc.data, doc.positions, doc.key_positions) == (full, positions, key_positions)
+        fresh = SourceDoc("x.yaml", Kind.ALGORITHM, "p", "x", raw=text.encode())
+        assert (fresh.positions, fresh.key_positions) == (positions, key_positions)
