@@ -185,27 +185,33 @@ class YamlProblem(Exception):
         self.line, self.col, self.message, self.hint = line, col, message, hint
 
 
-def display_path(path: Path, folders: dict[Path, Path] | None = None) -> str:
+def display_path(path: Path, folders: dict[Path, str | None] | None = None) -> str:
     """``path`` relative to the working directory when it is below it.
 
     Only the folder is resolved: a symbolic link is named as the link, not as its target.
-    ``folders`` remembers resolved folders (and the working directory) across one walk.
+    ``folders`` remembers how each folder below the working directory is shown (None for
+    the others) across one walk, so a file there costs one look-up.
     """
-    memo: dict[Path, Path] = folders if folders is not None else {}
-    try:
-        cwd = memo.get(_CWD)
-        if cwd is None:
-            cwd = memo[_CWD] = Path.cwd().resolve()
+    name = path.name
+    if name:
+        memo = folders if folders is not None else {}
         parent = path.parent
-        resolved = memo.get(parent)
-        if resolved is None:
-            resolved = memo[parent] = path.absolute().parent.resolve()
-        return str((resolved / path.name).relative_to(cwd))
+        if parent in memo:
+            prefix = memo[parent]
+        else:
+            try:
+                shown = str(path.absolute().parent.resolve().relative_to(Path.cwd().resolve()))
+                prefix = "" if shown == "." else shown + os.sep
+            except ValueError:
+                prefix = None
+            memo[parent] = prefix
+        if prefix is not None:
+            return prefix + name
+    try:  # outside the working directory, unless it is the working directory itself
+        cwd = Path.cwd().resolve()
+        return str((path.absolute().parent.resolve() / name).relative_to(cwd))
     except ValueError:
         return str(path)
-
-
-_CWD = Path("\0cwd")  # a key no real folder has
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -651,10 +657,13 @@ def parse_mapping(
     return data, positions, key_positions
 
 
-def read_bytes(path: Path, shown: str, report: Report) -> bytes | None:
-    """A source file's bytes; a link, a special file or an oversized one goes to ``report``."""
+def read_bytes(path: Path, shown: str, report: Report, link: bool | None = None) -> bytes | None:
+    """A source file's bytes; a link, a special file or an oversized one goes to ``report``.
+
+    ``link``: whether ``path`` is a symbolic link, when the caller's directory listing said.
+    """
     try:
-        if path.is_symlink():
+        if path.is_symlink() if link is None else link:
             report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
             return None
         return _read_regular(path)
@@ -680,7 +689,8 @@ def read_source(
     provider_id: str,
     report: Report,
     defer: bool = False,
-    folders: dict[Path, Path] | None = None,
+    folders: dict[Path, str | None] | None = None,
+    link: bool | None = None,
 ) -> SourceDoc | None:
     """Read and parse one file; problems go to ``report`` and give None.
 
@@ -688,7 +698,7 @@ def read_source(
     may find the result in the build cache (and reports the file's problems then).
     """
     shown = display_path(path, folders)
-    raw = read_bytes(path, shown, report)
+    raw = read_bytes(path, shown, report, link)
     if raw is None:
         return None
     doc = SourceDoc(shown, kind, provider_id, path.stem, digest=hashlib.sha256(raw).hexdigest())
@@ -723,7 +733,7 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
     parses them, or finds their results in the cache, on both cores when there are many.
     """
     defer = cache is not None
-    folders: dict[Path, Path] = {}
+    folders: dict[Path, str | None] = {}
     if not root.is_dir():
         report.add(display_path(root), 1, 1, "", "source folder not found", "pass --source DIR")
         return Sources(root, None, {}, [], [], cache)
@@ -758,6 +768,10 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                 )
             continue
         provider_dirs.append(entry.name)
+        # The listing's file types spare two system calls per file (which add up to a tenth
+        # of a second at 10,000 files); a link is still asked about through its path.
+        with os.scandir(entry) as listing:
+            types = {found.name: found for found in listing}
         for item in sorted(entry.iterdir()):
             if item.name.startswith("."):
                 continue
@@ -766,8 +780,11 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                     display_path(item), 1, 1, "", "unexpected extension .yml", "rename to .yaml"
                 )
                 continue
-            if item.is_dir() or item.suffix != ".yaml":
-                if item.is_dir() or item.is_symlink():
+            listed = types.get(item.name)
+            link = listed.is_symlink() if listed is not None else item.is_symlink()
+            is_dir = listed.is_dir() if listed is not None and not link else item.is_dir()
+            if is_dir or item.suffix != ".yaml":
+                if is_dir or link:
                     report.add(
                         display_path(item),
                         1,
@@ -778,11 +795,11 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                     )
                 continue
             if item.name == "provider.yaml":
-                doc = read_source(item, Kind.PROVIDER, entry.name, report, defer, folders)
+                doc = read_source(item, Kind.PROVIDER, entry.name, report, defer, folders, link)
                 if doc:
                     providers[entry.name] = doc
             else:
-                doc = read_source(item, Kind.ALGORITHM, entry.name, report, defer, folders)
+                doc = read_source(item, Kind.ALGORITHM, entry.name, report, defer, folders, link)
                 if doc:
                     algorithms.append(doc)
     return Sources(root, site, providers, algorithms, provider_dirs, cache)
