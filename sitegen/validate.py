@@ -385,7 +385,7 @@ def file_key(doc: SourceDoc, context: dict[str, Any]) -> str:
 
 
 CACHE_NS = "file"
-CHUNK = 200
+CHUNK = 100  # files per task: the last task's wait stays short next to the whole
 # The files a pool's workers check, set before they are forked so that each inherits them
 # instead of receiving every file's bytes through a pipe.
 _FORKED: list[SourceDoc] = []
@@ -438,9 +438,11 @@ def check_files(
                     for start in range(0, len(unparsed), CHUNK)
                 ]
                 results = (blob for future in futures for blob in future.result())
+                keep = cache is not None and cache.enabled  # else the blobs are only memory
                 with collector_paused():
                     for i, blob in zip(unparsed, results, strict=True):
-                        fresh[i] = blob
+                        if keep:
+                            fresh[i] = blob
                         checks[i] = pickle.loads(blob)
     except (BrokenProcessPool, OSError):
         pass  # a worker died (out of memory?): what is left is checked here
