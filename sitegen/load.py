@@ -5,16 +5,24 @@ expand aliases (the "billion laughs" bomb) and resolve YAML 1.1 booleans such as
 this module builds plain Python values straight from the parser's event stream (libyaml's C
 parser when present), refusing anchors, aliases, duplicate keys, custom tags and deep nesting,
 and recording the line and column of every key and value under its field path.
+
+Walking the events in Python costs twice what libyaml's own C composer takes to build the
+whole node tree, so an ordinary file is read from that tree instead (:func:`_read_nodes`),
+which carries the same marks.  It gives up at the first thing it cannot vouch for (an anchor
+or tag, a suspicious character, a duplicate key, too much of anything, any libyaml error)
+and the event reader then decides, so both give the same values, positions and problems.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
 import stat
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -32,11 +40,16 @@ MAX_DEPTH = 32
 # Keys and values in one file: far above any real disclosure, low enough that the slowest
 # 1 MB file (a flat list of one-character items) is refused in well under a second.
 MAX_NODES = 20_000
+# Levels of a parsed file whose positions are kept at first: what a valid file's checks ask
+# for (``filing.number``, ``last_reviewed``); keeping every position costs a fifth of parsing.
+SHALLOW = 2
 
 try:  # libyaml is an optional C extension of PyYAML; the pure-Python parser gives the same events.
     _Parser: Any = yaml.CSafeLoader
+    _CParser: Any = yaml.cyaml.CParser  # type: ignore[attr-defined]  # not in the stubs
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = yaml.SafeLoader
+    _CParser = None
 
 FieldPath = tuple[str | int, ...]
 
@@ -76,6 +89,9 @@ class SourceDoc:
     A file read for the build cache (``discover(..., cache=...)``) keeps its bytes in ``raw``
     and is parsed only when its data or positions are first asked for: on a cache hit nothing
     asks, which is the point.
+
+    Parsing keeps the positions of the first SHALLOW levels only, which is all a valid file
+    needs; the first position asked for below them parses the file again for all of them.
     """
 
     def __init__(
@@ -101,16 +117,30 @@ class SourceDoc:
         self._key_positions = key_positions if key_positions is not None else {}
         self.check: Any = None  # the validate stage's FileCheck, once it has one
         self.id_checked = False  # the id was checked against the path (no case clash first)
+        self._shallow: bytes | None = None  # the bytes, while positions stop at SHALLOW
 
     def __repr__(self) -> str:
         return f"SourceDoc({self.path!r}, {self.kind}, parsed={self.raw is None})"
+
+    def unparsed(self) -> SourceDoc:
+        """A new doc for the same file, read but not yet parsed."""
+        return SourceDoc(
+            self.path, self.kind, self.provider_id, self.stem, digest=self.digest, raw=self.raw
+        )
 
     def parse(self) -> None:
         """Parse ``raw`` now; raise YamlProblem if it is not a YAML mapping."""
         if self.raw is None:
             return
-        self._data, self._positions, self._key_positions = parse_mapping(self.raw)
-        self.raw = None
+        self._data, self._positions, self._key_positions = parse_mapping(self.raw, SHALLOW)
+        self._shallow, self.raw = self.raw, None
+
+    def _deepen(self) -> None:
+        """Parse and keep every position, not only the first SHALLOW levels'."""
+        self.parse()
+        if self._shallow is not None:
+            _, self._positions, self._key_positions = parse_mapping(self._shallow)
+            self._shallow = None
 
     @property
     def data(self) -> Any:
@@ -124,17 +154,20 @@ class SourceDoc:
 
     @property
     def positions(self) -> dict[FieldPath, tuple[int, int]]:
-        self.parse()
+        self._deepen()
         return self._positions
 
     @property
     def key_positions(self) -> dict[FieldPath, tuple[int, int]]:
-        self.parse()
+        self._deepen()
         return self._key_positions
 
     def locate(self, loc: FieldPath, key: bool = False) -> tuple[int, int]:
         """Position of ``loc``, or of its nearest ancestor that exists in the file."""
-        positions, key_positions = self.positions, self.key_positions
+        self.parse()
+        if len(loc) > SHALLOW:  # a shorter path and its ancestors are all known already
+            self._deepen()
+        positions, key_positions = self._positions, self._key_positions
         table = key_positions if key else positions
         probe = tuple(loc)
         while probe:
@@ -152,27 +185,33 @@ class YamlProblem(Exception):
         self.line, self.col, self.message, self.hint = line, col, message, hint
 
 
-def display_path(path: Path, folders: dict[Path, Path] | None = None) -> str:
+def display_path(path: Path, folders: dict[Path, str | None] | None = None) -> str:
     """``path`` relative to the working directory when it is below it.
 
     Only the folder is resolved: a symbolic link is named as the link, not as its target.
-    ``folders`` remembers resolved folders (and the working directory) across one walk.
+    ``folders`` remembers how each folder below the working directory is shown (None for
+    the others) across one walk, so a file there costs one look-up.
     """
-    memo: dict[Path, Path] = folders if folders is not None else {}
-    try:
-        cwd = memo.get(_CWD)
-        if cwd is None:
-            cwd = memo[_CWD] = Path.cwd().resolve()
+    name = path.name
+    if name:
+        memo = folders if folders is not None else {}
         parent = path.parent
-        resolved = memo.get(parent)
-        if resolved is None:
-            resolved = memo[parent] = path.absolute().parent.resolve()
-        return str((resolved / path.name).relative_to(cwd))
+        if parent in memo:
+            prefix = memo[parent]
+        else:
+            try:
+                shown = str(path.absolute().parent.resolve().relative_to(Path.cwd().resolve()))
+                prefix = "" if shown == "." else shown + os.sep
+            except ValueError:
+                prefix = None
+            memo[parent] = prefix
+        if prefix is not None:
+            return prefix + name
+    try:  # outside the working directory, unless it is the working directory itself
+        cwd = Path.cwd().resolve()
+        return str((path.absolute().parent.resolve() / name).relative_to(cwd))
     except ValueError:
         return str(path)
-
-
-_CWD = Path("\0cwd")  # a key no real folder has
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -213,11 +252,194 @@ def _scalar(event: Any) -> Any:
     return value
 
 
-def parse_yaml(
-    text: str,
-    parser: Any = None,
-) -> tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
-    """Parse one YAML document into plain values with positions; raise YamlProblem."""
+Parsed = tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]
+
+
+def parse_yaml(text: str, parser: Any = None, depth: int = MAX_DEPTH) -> Parsed:
+    """Parse one YAML document into plain values with positions; raise YamlProblem.
+
+    Positions are kept for paths of at most ``depth`` steps (perhaps more).
+    """
+    if parser is None:
+        parsed = _read_nodes(text, depth)
+        if parsed is not None:
+            return parsed
+    return _read_events(text, parser)
+
+
+# Scalars that can resolve to something other than text start with one of these (or are empty).
+_NOT_TEXT_START = frozenset("~nNtTfF+-.0123456789")
+# Longer documents go straight to the event reader, which refuses one of more than MAX_NODES
+# nodes as soon as it gets there, where libyaml's composer would build every node first.
+_FAST_MAX_CHARS = 100_000
+
+
+class _Unsure(Exception):
+    """The node reader cannot vouch for what it read: the event reader decides."""
+
+
+if _CParser is not None:
+
+    class _Composer(_CParser):  # type: ignore[misc]
+        """libyaml's composer with the YAML 1.1 resolver left out: each node's tag is the
+        implicit flags libyaml gave it (a string only for an explicit tag), from which
+        :func:`_read_nodes` applies the YAML 1.2 core schema as :func:`_scalar` does."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            return implicit
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+
+def _read_nodes(text: str, depth: int = MAX_DEPTH) -> Parsed | None:
+    """What :func:`_read_events` would return, from libyaml's node tree; None when unsure.
+
+    Positions are kept for paths of at most ``depth`` steps (every path by default).
+
+    Only a file that has none of the characters the event reader refuses in text is read this
+    way, so a value needs checking only if it is double-quoted and an escape could have made
+    one.  A node that starts with an anchor or a tag (its mark points at the ``&`` or ``!``)
+    gives up; aliases need an anchor; several documents, bad syntax and libyaml's own limits
+    raise.
+    """
+    if _CParser is None or len(text) > _FAST_MAX_CHARS or _DISGUISE.search(text):
+        return None
+    with collector_paused():  # the tree has no cycles: reference counting frees it
+        return _read_tree(text, depth)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block without the cyclic garbage collector.
+
+    Reading and validating a file make thousands of objects that live until the file is done
+    (a node tree, models, positions), and the collector scans them again and again: in a
+    worker forked from a large process that made checking a file take a quarter longer.
+    Cycles made meanwhile (an exception's traceback) are collected after the block.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_tree(text: str, depth: int) -> Parsed | None:
+    try:
+        loader = _Composer(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except Exception:  # whatever it is, the event reader reports it properly
+        return None
+    if type(root) is not yaml.MappingNode:
+        return None
+    tree = _Tree("&" in text or "!" in text, "\\" in text, depth)
+    try:
+        data = tree.value(root, (), 0, text)
+    except (_Unsure, IndexError):  # IndexError: a mark at the very end (an empty last value)
+        return None
+    if tree.nodes > MAX_NODES:
+        return None
+    return data, tree.positions, tree.key_positions
+
+
+class _Tree:
+    """Reads a node tree into plain values and positions, checking what the event reader does.
+
+    ``marked``: a node may start with ``&`` or ``!``; ``escapes``: a double-quoted scalar may
+    hold an escaped character; ``depth``: the longest path whose positions are kept.
+    """
+
+    def __init__(self, marked: bool, escapes: bool, depth: int) -> None:
+        self.marked, self.escapes, self.depth = marked, escapes, depth
+        self.positions: dict[FieldPath, tuple[int, int]] = {}
+        self.key_positions: dict[FieldPath, tuple[int, int]] = {}
+        self.nodes = 1  # the root; each collection adds its own
+
+    def value(self, node: Any, path: FieldPath, depth: int, text: str) -> Any:
+        """One node's plain value; ``depth`` is the length of ``path``.
+
+        Recursive: nesting is bounded by MAX_DEPTH before it could matter.
+        """
+        if self.marked and text[node.start_mark.index] in "&!":
+            raise _Unsure
+        if depth <= self.depth:
+            mark = node.start_mark
+            self.positions[path] = (mark.line + 1, mark.column + 1)
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            implicit = node.tag
+            if type(implicit) is not tuple:  # an explicit tag
+                raise _Unsure
+            value: str = node.value
+            if self.escapes and node.style == '"' and _DISGUISE.search(value):
+                raise _Unsure
+            if not implicit[0]:  # quoted or block
+                return value
+            if not value:
+                return None
+            return _plain(value) if value[0] in _NOT_TEXT_START else value
+        if depth >= MAX_DEPTH or type(node.tag) is not bool:
+            raise _Unsure
+        depth += 1
+        keep = depth <= self.depth  # the children's paths and positions
+        items = node.value
+        if kind is yaml.MappingNode:
+            self.nodes += 2 * len(items)
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in items:
+                if type(key_node.tag) is not tuple or type(key_node) is not yaml.ScalarNode:
+                    raise _Unsure
+                key: str = key_node.value
+                if len(key) > MAX_INT_DIGITS or (
+                    self.escapes and key_node.style == '"' and _DISGUISE.search(key)
+                ):
+                    raise _Unsure
+                key_mark = key_node.start_mark
+                if self.marked and text[key_mark.index] in "&!":
+                    raise _Unsure
+                if keep:
+                    child = (*path, key)
+                    self.key_positions[child] = (key_mark.line + 1, key_mark.column + 1)
+                    mapping[key] = self.value(value_node, child, depth, text)
+                else:
+                    mapping[key] = self.value(value_node, path, depth, text)
+            if len(mapping) != len(items):  # a duplicate key
+                raise _Unsure
+            return mapping
+        self.nodes += len(items)
+        if keep:
+            return [
+                self.value(item, (*path, index), depth, text) for index, item in enumerate(items)
+            ]
+        return [self.value(item, path, depth, text) for item in items]
+
+
+def _plain(value: str) -> Any:
+    """A plain (unquoted, untagged) scalar under the YAML 1.2 core schema, as :func:`_scalar`."""
+    if _NULL.match(value):
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.match(value):
+        if len(value) > MAX_INT_DIGITS:
+            raise _Unsure
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value
+
+
+def _read_events(text: str, parser: Any = None) -> Parsed:
+    """Parse from the event stream, checking every event; raise YamlProblem."""
     positions: dict[FieldPath, tuple[int, int]] = {}
     key_positions: dict[FieldPath, tuple[int, int]] = {}
     # Each frame: [container, path, pending key or None]; iterative so depth cannot blow the stack.
@@ -304,7 +526,7 @@ def parse_yaml(
         if "nesting depth" in str(exc.problem) and parser is None:
             # libyaml 0.2.5+ scans far ahead and stops at 1,000 levels before this function
             # sees the 33rd; the pure-Python parser gives the same answer in every version.
-            return parse_yaml(text, yaml.SafeLoader)
+            return _read_events(text, yaml.SafeLoader)
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
@@ -423,19 +645,25 @@ def _read_regular(path: Path) -> bytes:
 
 
 def parse_mapping(
-    raw: bytes,
+    raw: bytes, depth: int = MAX_DEPTH
 ) -> tuple[dict[str, Any], dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]:
-    """Decode and parse one file's bytes; raise YamlProblem unless they hold a mapping."""
-    data, positions, key_positions = parse_yaml(decode(raw))
+    """Decode and parse one file's bytes; raise YamlProblem unless they hold a mapping.
+
+    Positions are kept for paths of at most ``depth`` steps (perhaps more).
+    """
+    data, positions, key_positions = parse_yaml(decode(raw), depth=depth)
     if not isinstance(data, dict):
         raise YamlProblem(1, 1, "the file must be a mapping of `key: value` lines", "")
     return data, positions, key_positions
 
 
-def read_bytes(path: Path, shown: str, report: Report) -> bytes | None:
-    """A source file's bytes; a link, a special file or an oversized one goes to ``report``."""
+def read_bytes(path: Path, shown: str, report: Report, link: bool | None = None) -> bytes | None:
+    """A source file's bytes; a link, a special file or an oversized one goes to ``report``.
+
+    ``link``: whether ``path`` is a symbolic link, when the caller's directory listing said.
+    """
     try:
-        if path.is_symlink():
+        if path.is_symlink() if link is None else link:
             report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
             return None
         return _read_regular(path)
@@ -461,7 +689,8 @@ def read_source(
     provider_id: str,
     report: Report,
     defer: bool = False,
-    folders: dict[Path, Path] | None = None,
+    folders: dict[Path, str | None] | None = None,
+    link: bool | None = None,
 ) -> SourceDoc | None:
     """Read and parse one file; problems go to ``report`` and give None.
 
@@ -469,7 +698,7 @@ def read_source(
     may find the result in the build cache (and reports the file's problems then).
     """
     shown = display_path(path, folders)
-    raw = read_bytes(path, shown, report)
+    raw = read_bytes(path, shown, report, link)
     if raw is None:
         return None
     doc = SourceDoc(shown, kind, provider_id, path.stem, digest=hashlib.sha256(raw).hexdigest())
@@ -504,7 +733,7 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
     parses them, or finds their results in the cache, on both cores when there are many.
     """
     defer = cache is not None
-    folders: dict[Path, Path] = {}
+    folders: dict[Path, str | None] = {}
     if not root.is_dir():
         report.add(display_path(root), 1, 1, "", "source folder not found", "pass --source DIR")
         return Sources(root, None, {}, [], [], cache)
@@ -539,6 +768,10 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                 )
             continue
         provider_dirs.append(entry.name)
+        # The listing's file types spare two system calls per file (which add up to a tenth
+        # of a second at 10,000 files); a link is still asked about through its path.
+        with os.scandir(entry) as listing:
+            types = {found.name: found for found in listing}
         for item in sorted(entry.iterdir()):
             if item.name.startswith("."):
                 continue
@@ -547,8 +780,11 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                     display_path(item), 1, 1, "", "unexpected extension .yml", "rename to .yaml"
                 )
                 continue
-            if item.is_dir() or item.suffix != ".yaml":
-                if item.is_dir() or item.is_symlink():
+            listed = types.get(item.name)
+            link = listed.is_symlink() if listed is not None else item.is_symlink()
+            is_dir = listed.is_dir() if listed is not None and not link else item.is_dir()
+            if is_dir or item.suffix != ".yaml":
+                if is_dir or link:
                     report.add(
                         display_path(item),
                         1,
@@ -559,11 +795,11 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                     )
                 continue
             if item.name == "provider.yaml":
-                doc = read_source(item, Kind.PROVIDER, entry.name, report, defer, folders)
+                doc = read_source(item, Kind.PROVIDER, entry.name, report, defer, folders, link)
                 if doc:
                     providers[entry.name] = doc
             else:
-                doc = read_source(item, Kind.ALGORITHM, entry.name, report, defer, folders)
+                doc = read_source(item, Kind.ALGORITHM, entry.name, report, defer, folders, link)
                 if doc:
                     algorithms.append(doc)
     return Sources(root, site, providers, algorithms, provider_dirs, cache)

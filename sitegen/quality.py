@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
-from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -89,21 +87,32 @@ def _in_a_year_before(today: dt.date) -> dt.date:
         return today.replace(year=today.year - 1, day=28)
 
 
+# Everything but letters and digits: ``[^\W_]`` is exactly Unicode categories L* and N*
+# (tests/test_quality.py checks every code point), and a regular expression finds them
+# twenty times faster than asking unicodedata about each character.
+_NOT_LETTER = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_DROP_FILLER = str.maketrans("", "", _CJK_FILLER)
+_ASCII_PHRASES = tuple(phrase for phrase in VAGUE_PHRASES if phrase.isascii())
+
+
 def _letters(text: str) -> str:
-    return "".join(c for c in text if unicodedata.category(c)[0] in "LN")
+    """The letters and digits of ``text`` (Unicode categories L and N), in order."""
+    return _NOT_LETTER.sub("", text)
 
 
 def informative(text: str, lang: str) -> bool:
     """Whether ``text`` says enough to inform a reader (see docs/providers.md)."""
     lowered = text.lower()
-    for phrase in VAGUE_PHRASES:
+    # Text without other characters cannot hold the Chinese phrases; the rest keep their order.
+    for phrase in _ASCII_PHRASES if lowered.isascii() else VAGUE_PHRASES:
         lowered = lowered.replace(phrase, " ")
     if lang.split("-")[0] in CJK_LANGUAGES:
-        kept = "".join(c for c in _letters(lowered) if c not in _CJK_FILLER)
+        kept = _letters(lowered).translate(_DROP_FILLER)
         return len(_letters(text)) >= MIN_CJK_CHARS and len(kept) >= MIN_CJK_CHARS // 2
-    words = re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", lowered)
+    words = _WORD.findall(lowered)
     meaningful = [w for w in words if w not in _STOPWORDS]
-    total = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    total = len(_WORD.findall(text))
     return total >= MIN_WORDS and len(meaningful) >= MIN_WORDS // 2
 
 
@@ -123,16 +132,31 @@ class _Checker:
         )
 
 
-def _texts(value: Any, loc: FieldPath) -> Iterator[tuple[FieldPath, dict[str, str]]]:
+def _texts(value: Any, loc: FieldPath) -> list[tuple[FieldPath, dict[str, str]]]:
     """Every localized text inside a model, with its field path (models store them as maps)."""
+    found: list[tuple[FieldPath, dict[str, str]]] = []
+    _collect_texts(value, loc, found)
+    return found
+
+
+def _collect_texts(
+    value: Any, loc: FieldPath, found: list[tuple[FieldPath, dict[str, str]]]
+) -> None:
+    """Depth first, fields in their declared order (a model's ``__dict__`` keeps it); scalars
+    are passed over with one test, since most fields are text or plain values."""
     if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _texts(getattr(value, name), (*loc, name))
+        for name, item in value.__dict__.items():
+            if isinstance(item, _CONTAINERS):
+                _collect_texts(item, (*loc, name), found)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _texts(item, (*loc, index))
+            if isinstance(item, _CONTAINERS):
+                _collect_texts(item, (*loc, index), found)
     elif isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
-        yield loc, value
+        found.append((loc, value))
+
+
+_CONTAINERS = (BaseModel, list, dict)
 
 
 def check_translations(model: BaseModel, languages: list[str], checker: _Checker) -> None:

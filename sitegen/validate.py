@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from sitegen.cache import Cache, digest
 from sitegen.diagnostics import Report, Severity
-from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem
+from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem, collector_paused
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
     DEFAULT_LANGUAGES,
@@ -342,13 +342,17 @@ ANCHORS: tuple[FieldPath, ...] = (("filing", "number"), ("last_reviewed",))
 def check_file(doc: SourceDoc, context: dict[str, Any]) -> FileCheck:
     """Parse (if not yet), check the id, validate and run the per-file quality rules."""
     from sitegen.quality import file_quality
-    from sitegen.scaffold import placeholder_findings
+    from sitegen.scaffold import PLACEHOLDER, placeholder_findings
 
+    raw = doc.raw
     try:
         doc.parse()
     except YamlProblem as exc:
         return FileCheck(False, [(exc.line, exc.col, "error", "", exc.message, exc.hint, "")])
-    check = FileCheck(placeholders=placeholder_findings(doc))
+    # A value starting with TODO has it in the text, unless an escape spells it: most files
+    # need no walk through every value.
+    suspect = raw is None or PLACEHOLDER.encode() in raw or b"\\" in raw
+    check = FileCheck(placeholders=placeholder_findings(doc) if suspect else [])
     what = EXPECTED_ID.get(doc.kind)
     if what is not None:
         expected = doc.provider_id if doc.kind is Kind.PROVIDER else doc.stem
@@ -392,7 +396,7 @@ def file_key(doc: SourceDoc, context: dict[str, Any]) -> str:
 
 
 CACHE_NS = "file"
-CHUNK = 200
+CHUNK = 100  # files per task: the last task's wait stays short next to the whole
 # The files a pool's workers check, set before they are forked so that each inherits them
 # instead of receiving every file's bytes through a pipe.
 _FORKED: list[SourceDoc] = []
@@ -403,8 +407,13 @@ def _pickled(check: FileCheck) -> bytes:
 
 
 def _check_range(start: int, stop: int, context: dict[str, Any]) -> list[bytes]:
-    """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back."""
-    return [_pickled(check_file(doc, context)) for doc in _FORKED[start:stop]]
+    """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back.
+
+    Each file is checked on a fresh copy of its doc, so its parsed data dies with the copy
+    instead of piling up in this process for the collector to scan.
+    """
+    with collector_paused():
+        return [_pickled(check_file(doc.unparsed(), context)) for doc in _FORKED[start:stop]]
 
 
 def check_files(
@@ -440,19 +449,23 @@ def check_files(
                     for start in range(0, len(unparsed), CHUNK)
                 ]
                 results = (blob for future in futures for blob in future.result())
-                for i, blob in zip(unparsed, results, strict=True):
-                    fresh[i] = blob
-                    checks[i] = pickle.loads(blob)
+                keep = cache is not None and cache.enabled  # else the blobs are only memory
+                with collector_paused():
+                    for i, blob in zip(unparsed, results, strict=True):
+                        if keep:
+                            fresh[i] = blob
+                        checks[i] = pickle.loads(blob)
     except (BrokenProcessPool, OSError):
         pass  # a worker died (out of memory?): what is left is checked here
     finally:
         _FORKED = []
-    for i in missing:
-        if checks[i] is None:
-            check = check_file(docs[i], context)
-            checks[i] = check
-            if cache is not None and cache.enabled:
-                fresh[i] = _pickled(check)
+    with collector_paused():
+        for i in missing:
+            if checks[i] is None:
+                check = check_file(docs[i], context)
+                checks[i] = check
+                if cache is not None and cache.enabled:
+                    fresh[i] = _pickled(check)
     if cache is not None and fresh:
         cache.put_many(CACHE_NS, ((keys[i], blob) for i, blob in fresh.items()))
     return [check for check in checks if check is not None]

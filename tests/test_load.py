@@ -14,6 +14,7 @@ from sitegen.load import (
     YamlProblem,
     decode,
     discover,
+    display_path,
     parse_yaml,
     read_source,
 )
@@ -148,3 +149,43 @@ def test_discover_reports_stray_files(tmp_path: Path) -> None:
     assert "disclosures belong in a provider folder" in text
     assert "rename to .yaml" in text
     assert "unexpected entry in a provider folder" in text
+
+
+def _display_path_by_parts(path: Path) -> str:
+    """How paths were shown before folders were remembered as text: the reference."""
+    try:
+        cwd = Path.cwd().resolve()
+        resolved = path.absolute().parent.resolve()
+        return str((resolved / path.name).relative_to(cwd))
+    except ValueError:
+        return str(path)
+
+
+def test_display_path_shows_what_it_always_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "work" / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "work" / "inside").symlink_to(tmp_path / "work" / "sub")
+    monkeypatch.chdir(tmp_path / "work")
+    paths = [
+        Path("a.yaml"),
+        Path("sub/a.yaml"),
+        Path("sub/../sub/a.yaml"),
+        Path("sub/.."),
+        Path("link/a.yaml"),
+        Path("inside/a.yaml"),
+        Path("link"),
+        Path("."),
+        Path(""),
+        Path("/"),
+        Path(".."),
+        tmp_path / "work" / "sub" / "a.yaml",
+        tmp_path / "elsewhere" / "a.yaml",
+        tmp_path / "work",
+    ]
+    folders: dict[Path, str | None] = {}
+    for path in paths * 2:  # the second round from the remembered folders
+        assert display_path(path, folders) == _display_path_by_parts(path), path
+        assert display_path(path) == _display_path_by_parts(path), path

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 from conftest import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.diagnostics import Diagnostic, Severity
 from sitegen.pipeline import check
-from sitegen.quality import informative
+from sitegen.quality import (
+    _CJK_FILLER,
+    _STOPWORDS,
+    CJK_LANGUAGES,
+    MIN_CJK_CHARS,
+    MIN_WORDS,
+    VAGUE_PHRASES,
+    _letters,
+    informative,
+)
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -232,6 +246,40 @@ def test_informative_thresholds() -> None:
     assert informative("How well a result matches the query.", "en")
     assert not informative("Improve user experience.", "en")
     assert not informative("Better personalised recommendations for users", "en")
+
+
+def _informative_by_character(text: str, lang: str) -> bool:
+    """The rule as first written, one unicodedata look-up per character: the reference."""
+
+    def letters(value: str) -> str:
+        return "".join(c for c in value if unicodedata.category(c)[0] in "LN")
+
+    lowered = text.lower()
+    for phrase in VAGUE_PHRASES:
+        lowered = lowered.replace(phrase, " ")
+    if lang.split("-")[0] in CJK_LANGUAGES:
+        kept = "".join(c for c in letters(lowered) if c not in _CJK_FILLER)
+        return len(letters(text)) >= MIN_CJK_CHARS and len(kept) >= MIN_CJK_CHARS // 2
+    words = re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", lowered)
+    meaningful = [w for w in words if w not in _STOPWORDS]
+    total = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    return total >= MIN_WORDS and len(meaningful) >= MIN_WORDS // 2
+
+
+def test_letters_are_exactly_unicode_categories_l_and_n() -> None:
+    everything = "".join(chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i < 0xE000)
+    expected = "".join(c for c in everything if unicodedata.category(c)[0] in "LN")
+    assert _letters(everything) == expected
+
+
+_PHRASE_PIECES = st.sampled_from([*VAGUE_PHRASES, *_STOPWORDS, *_CJK_FILLER, " ", "，", "-", "’"])
+_TEXTS = st.lists(st.one_of(_PHRASE_PIECES, st.text(max_size=8)), max_size=14).map("".join)
+
+
+@given(_TEXTS, st.sampled_from(["zh", "en", "ja", "zh-Hant", "fr", "ko-KR"]))
+@settings(max_examples=400, deadline=None)
+def test_informative_agrees_with_the_character_by_character_rule(text: str, lang: str) -> None:
+    assert informative(text, lang) == _informative_by_character(text, lang)
 
 
 def test_weights_sum_above_one(clean: Path) -> None:
