@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -138,8 +139,9 @@ def _build(
     renderer.fragments = search.fragments = Fragments(cache, units.disclosure_keys)
     manifest_key = digest("output", str(out.resolve()))
     previous = Manifest.from_data(cache.get("output", manifest_key))
-    with phase("write"), SiteWriter(out, previous) as writer:
+    with phase("write"), SiteWriter(out, previous) as writer, closing(search):
         pending = units.start(writer.sink, lambda u: writer.reuse(u.name, u.key), jobs)
+        search.start()
         html_paths: list[str] = []
         shared = chain(renderer.shared_pages(), history.shared_pages(), search.pages())
         for path, data in timed(shared, "render"):

@@ -564,6 +564,8 @@ class SearchStage:
         self.renderer = renderer  # a sitegen.render.Renderer
         self.cache = cache if cache is not None else Cache(None)
         self.fragments: Fragments | None = None  # set by the pipeline once units have keys
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[str, Future[tuple[bytes, int]]] = {}
         self.registry: Registry = renderer.registry
         self.urls: Urls = renderer.urls
         self.theme: Theme = renderer.theme
@@ -578,34 +580,37 @@ class SearchStage:
         data = index_file(self.registry, self.theme, self.urls, lang, self.cache, self.fragments)
         return _sized(data, lang, self.cache)
 
-    def files(self) -> Iterator[tuple[str, bytes]]:
-        """The index files; one language is indexed here, the others in forked workers.
+    def start(self) -> None:
+        """Index a large registry's languages in forked workers, while the build process
+        goes on with the pages and the open data; :meth:`files` collects them.
 
-        The languages' indexes are independent and each takes one core, so on Linux (where a
-        fork shares the loaded registry for free) a large registry's languages are indexed
-        at the same time, the first one in this process.  The bytes are the same either way.
+        Each language's index is independent and takes one core; on Linux a fork shares the
+        loaded registry for free.  Without a call to ``start`` (or when forking is not worth
+        it) :meth:`files` indexes in this process.  The bytes are the same either way.
         """
         global _JOB
         languages = list(self.registry.languages)
-        workers = min(len(languages), cores()) - 1
-        futures: dict[str, Future[tuple[bytes, int]]] = {}
-        pool: ProcessPoolExecutor | None = None
+        workers = min(len(languages), cores())
         if (
-            workers >= 1
-            and len(self.registry.disclosures) >= PARALLEL_MIN
-            and sys.platform.startswith("linux")
+            workers < 2
+            or len(self.registry.disclosures) < PARALLEL_MIN
+            or not sys.platform.startswith("linux")
         ):
-            _JOB = (self.registry, self.theme, self.urls, self.cache, self.fragments)
-            try:
-                pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-                futures = {lang: pool.submit(_index_job, lang) for lang in languages[1:]}
-            except (OSError, BrokenProcessPool):
-                futures = {}
-            finally:
-                _JOB = None  # the worker forked at the first submit and has its copy
+            return
+        _JOB = (self.registry, self.theme, self.urls, self.cache, self.fragments)
         try:
-            for lang in languages:
-                future = futures.get(lang)
+            self._pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+            self._futures = {lang: self._pool.submit(_index_job, lang) for lang in languages}
+        except (OSError, BrokenProcessPool):
+            self._futures = {}
+        finally:
+            _JOB = None  # the workers forked at the first submits and have their copies
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """The index files, from the workers :meth:`start` forked, else made here."""
+        try:
+            for lang in self.registry.languages:
+                future = self._futures.get(lang)
                 try:
                     data, packed = future.result() if future else self._index(lang)
                 except BrokenProcessPool:  # a worker died (say, out of memory): index here
@@ -613,8 +618,14 @@ class SearchStage:
                 self.sizes[lang] = (len(data), packed)
                 yield index_path(self.urls, lang), data
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers :meth:`start` forked, if a build ends before collecting them."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        self._futures = {}
 
     def note(self) -> str:
         """``search index zh 123 KB (45 KB gzip), en …`` for the build summary."""
