@@ -143,20 +143,27 @@ class VersionSource:
         self.languages = list(context["languages"])
         self.meta: dict[str, Meta] = {}
         self.resident: dict[str, Parsed] = {}  # parsed by this build, or not cacheable
+        self.encoded: dict[str, bytes] = {}  # parsed by this build, as stored in the cache
         self.resident_diffs: dict[tuple[str, str], Diff | None] = {}
         self._cache = cache if cache is not None and cache.enabled else None
         self._pid = os.getpid()
         self._recent: OrderedDict[str, Parsed] = OrderedDict()
         self._recent_diffs: OrderedDict[tuple[str, str], Diff | None] = OrderedDict()
 
-    def add(self, name: str, parsed: Parsed) -> None:
-        self.resident[name] = parsed
+    def add(self, name: str, parsed: Parsed, encoded: bytes | None = None) -> None:
+        """A version parsed by this build; with its cache encoding, only that is kept (a
+        fraction of the objects' memory) and decoded again when the walk compares it."""
         self.meta[name] = meta_of(parsed, self.languages[0])
+        if encoded is None:
+            self.resident[name] = parsed
+        else:
+            self.encoded[name] = encoded
 
     def release(self) -> None:
         """Forget the contents and diffs the cache holds: a full build would otherwise keep
         every version of every disclosure in memory, and copy it into each worker."""
         self.resident = {n: p for n, p in self.resident.items() if n not in self.keys}
+        self.encoded = {n: e for n, e in self.encoded.items() if n not in self.keys}
         self.resident_diffs = {
             pair: diff for pair, diff in self.resident_diffs.items() if self.pair_key(*pair) is None
         }
@@ -175,6 +182,9 @@ class VersionSource:
 
     def parsed(self, name: str) -> Parsed:
         found = self.resident.get(name) or self._recent.get(name)
+        if found is None:
+            encoded = self.encoded.get(name)
+            found = decode_parsed(encoded) if encoded is not None else None
         if found is None:
             found = self._load(name)
             self._recent[name] = found
@@ -449,9 +459,10 @@ def read_history(
             for path in paths:
                 if current is not None and current.get("id") == PurePosixPath(path).stem:
                     version = Parsed(current, None, "", "")  # still current
-                    source.add(f"{blob}:{path}", version)
-                    if storing:
-                        fresh.append((keys[f"{blob}:{path}"], encode(version)))
+                    encoded = encode(version) if storing else None
+                    source.add(f"{blob}:{path}", version, encoded)
+                    if encoded is not None:
+                        fresh.append((keys[f"{blob}:{path}"], encoded))
                 else:
                     yield f"{blob}:{path}", content, path
 
@@ -459,7 +470,7 @@ def read_history(
     with parsing_pool(missing - len(known)) as pool:
         if storing:
             for name, version, encoded in parse_many_encoded(to_parse(), context, pool):
-                source.add(name, version)
+                source.add(name, version, encoded)
                 fresh.append((keys[name], encoded))
         else:
             for name, version in parse_many(to_parse(), context, pool):
@@ -493,12 +504,10 @@ class _CurrentData(Mapping[str, Any]):
 
     def __init__(self, disclosures: list[Disclosure]) -> None:
         self._by_digest = {d.digest: d for d in disclosures}
-        self._dumped: dict[str, Any] = {}
 
     def __getitem__(self, digest: str) -> Any:
-        if digest not in self._dumped:
-            self._dumped[digest] = self._by_digest[digest].algorithm.model_dump(mode="json")
-        return self._dumped[digest]
+        # Not kept: each blob is read once, and a dump kept here would outlive its use.
+        return self._by_digest[digest].algorithm.model_dump(mode="json")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._by_digest)
