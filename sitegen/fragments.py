@@ -27,7 +27,6 @@ class Fragments:
     def __init__(self, cache: Cache | None = None, keys: dict[str, str] | None = None) -> None:
         self.cache = cache if cache is not None and cache.enabled else None
         self.keys = keys or {}  # disclosure key -> unit key
-        self.made = 0  # rows made by this build (the rest were found)
 
     def rows(
         self,
@@ -44,7 +43,6 @@ class Fragments:
         """
         store = cache if cache is not None else self.cache
         if store is None or not store.enabled or not self.keys:
-            self.made += len(disclosures)
             return [make(d) for d in disclosures]
         # Stored under the disclosure's key with its unit key beside the row: a changed
         # disclosure's new row replaces its old one instead of leaving it behind.
@@ -62,7 +60,6 @@ class Fragments:
             if unit:
                 new.append((d.key, (unit, row)))
             out.append(row)
-            self.made += 1
         store.put_many(namespace, new)
         store.keep_only(namespace, (d.key for d in disclosures))
         return out

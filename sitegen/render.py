@@ -179,6 +179,7 @@ class Renderer:
         )
         for category in Category:
             path = urls.category(lang, category)
+            listed = registry.of_category(category)
             yield (
                 path,
                 self.render(
@@ -187,7 +188,9 @@ class Renderer:
                     lang,
                     gettext(f"category.{category}", lang),
                     category=category,
-                    cards=self.rows("card", registry.of_category(category), path, lang, True, 2),
+                    disclosures=listed,
+                    # Laid out beforehand, each reused while its disclosure is unchanged.
+                    cards=self.rows("card", listed, path, lang, True, 2),
                 ),
             )
 
@@ -226,13 +229,16 @@ class Renderer:
 
     def filings(self, lang: str) -> tuple[str, bytes]:
         path = self.urls.filings(lang)
+        filed = self.registry.filed()
         pending = [d for d in self.registry.disclosures if not d.facts.number]
         return path, self.render(
             "filings.html",
             path,
             lang,
             self.theme.gettext("filings.title", lang),
-            rows=self.rows("filing_row", [*self.registry.filed(), *pending], path, lang),
+            filed=filed,
+            pending=pending,
+            rows=self.rows("filing_row", [*filed, *pending], path, lang),
         )
 
     def disclosure(self, lang: str, disclosure: Disclosure) -> tuple[str, bytes]:

@@ -16,6 +16,7 @@ import types
 import typing
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -320,14 +321,11 @@ class StoredDisclosure(Disclosure):
         check = FileCheck(model_id=value.id)  # assigned, or made by dataclasses.replace
         check.model = value
         self._check = check
-        self.__dict__.pop("_key", None)
+        self.__dict__.pop("key", None)  # the cached key names the old model's id
 
-    @property
-    def key(self) -> str:
-        key: str | None = self.__dict__.get("_key")
-        if key is None:  # asked for thousands of times per build
-            key = self.__dict__["_key"] = f"{self.provider.id}/{self._check.model_id}"
-        return key
+    @cached_property
+    def key(self) -> str:  # asked for thousands of times per build
+        return f"{self.provider.id}/{self._check.model_id}"
 
     @property
     def facts(self) -> Facts:
