@@ -185,8 +185,8 @@ class VersionSource:
         if found is None:
             encoded = self.encoded.get(name)
             found = decode_parsed(encoded) if encoded is not None else None
-        if found is None:
-            found = self._load(name)
+            if found is None:
+                found = self._load(name)
             self._recent[name] = found
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)

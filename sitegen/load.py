@@ -236,20 +236,10 @@ def _scalar(event: Any) -> Any:
         raise YamlProblem(line, col, f"YAML tag {event.tag!r} is not allowed", "remove the tag")
     if not event.implicit[0] or event.tag == _STR_TAG:
         return value  # quoted or block scalar, or explicitly a string
-    if _NULL.match(value):
-        return None
-    if value in _BOOL:
-        return _BOOL[value]
-    if _INT.match(value):
-        if len(value) > MAX_INT_DIGITS:
-            line, col = _mark(event)
-            raise YamlProblem(
-                line, col, f"number has {len(value):,} digits", "write a smaller number"
-            )
-        return int(value)
-    if _FLOAT.match(value):
-        return float(value)
-    return value
+    if len(value) > MAX_INT_DIGITS and _INT.match(value):
+        line, col = _mark(event)
+        raise YamlProblem(line, col, f"number has {len(value):,} digits", "write a smaller number")
+    return _plain(value)
 
 
 Parsed = tuple[Any, dict[FieldPath, tuple[int, int]], dict[FieldPath, tuple[int, int]]]
@@ -424,7 +414,9 @@ class _Tree:
 
 
 def _plain(value: str) -> Any:
-    """A plain (unquoted, untagged) scalar under the YAML 1.2 core schema, as :func:`_scalar`."""
+    """A plain (unquoted, untagged) scalar under the YAML 1.2 core schema (both readers).
+
+    A number too long to convert safely is left to the event reader, which says where."""
     if _NULL.match(value):
         return None
     if value in _BOOL:
