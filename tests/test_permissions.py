@@ -336,6 +336,11 @@ def test_publish_workflow_builds_and_deploys_from_main() -> None:
     assert "python build.py build" in runs(build)
     upload = next(s for s in steps(build) if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "_site"
+    # The last site comes back with the cache, before the build, so a publish is a rebuild.
+    cache = next(s for s in steps(build) if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"].split() == ["~/.cache/sitegen", "_site"]
+    order = [str(s.get("run", "")) for s in steps(build)]
+    assert steps(build).index(cache) < order.index("python build.py build")
     assert deploy["needs"] == "build"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any("actions/deploy-pages@" in s.get("uses", "") for s in steps(deploy))
