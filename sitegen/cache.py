@@ -83,6 +83,10 @@ def digest(*parts: str | bytes) -> str:
     return out.hexdigest()
 
 
+# How long a write waits for another process's (the build's workers share the store).
+BUSY_SECONDS = 30.0
+
+
 class Cache:
     """A key-value store in namespaces (``parse``, ``search``, ``pages`` …).
 
@@ -119,7 +123,7 @@ class Cache:
 
     def _connect(self, path: Path) -> None:
         try:
-            db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(
@@ -142,7 +146,12 @@ class Cache:
                 self._db.close()
         self._db = None
         self.note = f"cache off: {self.path}: {exc}"
-        if isinstance(exc, sqlite3.DatabaseError) and self.path is not None:
+        # A damaged file is removed; a busy one (another build holding a lock past the
+        # timeout: OperationalError) is someone else's good store and is left alone.
+        damaged = isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+            exc, sqlite3.OperationalError
+        )
+        if damaged and self.path is not None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 

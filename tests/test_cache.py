@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,28 @@ def test_corrupt_file_turns_the_cache_off_and_is_removed(tmp_path: Path) -> None
     with Cache.open(tmp_path) as fresh:  # the next build starts a good store
         fresh.put("a", "k", 1)
         assert fresh.get("a", "k") == 1
+
+
+def test_a_store_busy_past_the_timeout_turns_the_cache_off_but_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "BUSY_SECONDS", 0.1)
+    with Cache.open(tmp_path) as store:
+        store.put("a", "k", 1)
+        path = store.path
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, for longer than we wait
+    try:
+        busy = Cache.open(tmp_path)
+        busy.put("a", "k2", 2)
+        assert not busy.enabled and "locked" in busy.note
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert path.exists()
+    with Cache.open(tmp_path) as again:  # the store and what it held are still there
+        assert again.get("a", "k") == 1
 
 
 def test_unwritable_folder_turns_the_cache_off(tmp_path: Path) -> None:
