@@ -154,13 +154,13 @@ def registry_json(registry: Registry, urls: Urls, fragments: Fragments | None = 
     records are kept between builds (``sitegen.fragments``) and joined as they are."""
     fragments = fragments if fragments is not None else Fragments()
     snapshot = registry_snapshot(registry, urls, disclosures=False)
-    head = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
+    head = dumps(snapshot).removesuffix(b"}\n")
+    # Each record as UTF-8 bytes: joining 10,000 of them is then a copy, with no text to
+    # build and encode again.
     records = fragments.rows(
-        "record",
-        registry.disclosures,
-        lambda d: json.dumps(disclosure_record(d, urls), ensure_ascii=False, separators=(",", ":")),
+        "record-utf8", registry.disclosures, lambda d: dumps(disclosure_record(d, urls))[:-1]
     )
-    return (head[:-1] + ',"disclosures":[' + ",".join(records) + "]}\n").encode("utf-8")
+    return b"".join([head, b',"disclosures":[', b",".join(records), b"]}\n"])
 
 
 def api_files(
