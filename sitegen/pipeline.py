@@ -140,7 +140,10 @@ def _build(
     manifest_key = digest("output", str(out.resolve()))
     previous = Manifest.from_data(cache.get("output", manifest_key))
     with phase("write"), SiteWriter(out, previous) as writer, closing(search):
-        pending = units.start(writer.sink, lambda u: writer.reuse(u.name, u.key), jobs)
+        # The search indexes go first on the units' workers when there are any.
+        pending = units.start(
+            writer.sink, lambda u: writer.reuse(u.name, u.key), jobs, first=search.start
+        )
         search.start()
         html_paths: list[str] = []
         shared = chain(renderer.shared_pages(), history.shared_pages(), search.pages())

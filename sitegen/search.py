@@ -580,18 +580,22 @@ class SearchStage:
         data = index_file(self.registry, self.theme, self.urls, lang, self.cache, self.fragments)
         return _sized(data, lang, self.cache)
 
-    def start(self) -> None:
+    def start(self, pool: ProcessPoolExecutor | None = None) -> None:
         """Index a large registry's languages in forked workers, while the build process
         goes on with the pages and the open data; :meth:`files` collects them.
 
         Each language's index is independent and takes one core; on Linux a fork shares the
-        loaded registry for free.  Without a call to ``start`` (or when forking is not worth
-        it) :meth:`files` indexes in this process.  The bytes are the same either way.
+        loaded registry for free.  ``pool`` is another stage's workers, not yet forked, to
+        queue the languages on (they are not shut down here); without one, workers are
+        forked here when that is worth it.  A second call does nothing.  Without a call to
+        ``start`` :meth:`files` indexes in this process.  The bytes are the same either way.
         """
         global _JOB
+        if self._futures:
+            return
         languages = list(self.registry.languages)
         workers = min(len(languages), cores())
-        if (
+        if pool is None and (
             workers < 2
             or len(self.registry.disclosures) < PARALLEL_MIN
             or not sys.platform.startswith("linux")
@@ -599,8 +603,9 @@ class SearchStage:
             return
         _JOB = (self.registry, self.theme, self.urls, self.cache, self.fragments)
         try:
-            self._pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-            self._futures = {lang: self._pool.submit(_index_job, lang) for lang in languages}
+            if pool is None:
+                pool = self._pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+            self._futures = {lang: pool.submit(_index_job, lang) for lang in languages}
         except (OSError, BrokenProcessPool):
             self._futures = {}
         finally:
@@ -622,6 +627,8 @@ class SearchStage:
 
     def close(self) -> None:
         """Stop the workers :meth:`start` forked, if a build ends before collecting them."""
+        for future in self._futures.values():
+            future.cancel()  # queued on another stage's workers: do not run it
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None

@@ -219,10 +219,19 @@ class Units:
     # -- all units ---------------------------------------------------------------------------
 
     def start(
-        self, sink: Sink, reuse: Callable[[Unit], UnitFiles | None], workers: int | None = None
+        self,
+        sink: Sink,
+        reuse: Callable[[Unit], UnitFiles | None],
+        workers: int | None = None,
+        first: Callable[[ProcessPoolExecutor], None] | None = None,
     ) -> Pending:
         """Set the units to work: the ones ``reuse`` cannot keep are handed to worker
-        processes at once (when that pays), so the caller can render shared pages meanwhile."""
+        processes at once (when that pays), so the caller can render shared pages meanwhile.
+
+        ``first`` is given the workers before any unit, to queue another stage's jobs on them
+        (the search indexes): two stages sharing the cores in turn hold half the memory of
+        two pools at once, and take no longer when the cores are busy anyway.
+        """
         pending = Pending(self, sink)
         for unit in self.units:
             kept = reuse(unit)
@@ -231,7 +240,7 @@ class Units:
         count = len(todo)
         workers = workers if workers is not None else cores()
         if workers >= 2 and count >= PARALLEL_MIN and sys.platform.startswith("linux"):
-            pending.submit(todo, workers)
+            pending.submit(todo, workers, first)
         return pending
 
 
@@ -245,11 +254,18 @@ class Pending:
         self.futures: dict[int, Future[list[UnitFiles] | BaseException]] = {}
         self.batch_of: dict[int, tuple[int, int]] = {}  # unit index -> (batch, position)
 
-    def submit(self, todo: list[Unit], workers: int) -> None:
+    def submit(
+        self,
+        todo: list[Unit],
+        workers: int,
+        first: Callable[[ProcessPoolExecutor], None] | None = None,
+    ) -> None:
         global _STATE
         _STATE = (self.units, self.sink)
         try:
             self.pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+            if first is not None:  # the workers fork at its first submit, with _STATE set
+                first(self.pool)
             index = {id(u): i for i, u in enumerate(self.units.units)}
             # Several units per task (fewer round trips), small enough to share out evenly.
             for b, batch in enumerate(_batches(todo, workers * 8)):

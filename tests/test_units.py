@@ -69,6 +69,38 @@ def test_workers_give_the_same_site(
     assert result.files == len(tree(tmp_path / "parallel")) - 1  # all but the marker
 
 
+def test_search_indexes_go_first_on_the_units_workers(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When units are rendered by workers, both languages' indexes are made on those same
+    workers (not in a second pool, and not in the build process), and the site is the same."""
+    from sitegen import search
+
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(search, "PARALLEL_MIN", 10**9)  # too small for a pool of its own
+    analyse = search.analyse
+
+    def counted(document: dict[str, str]) -> search.Analysis:
+        (tmp_path / f"analysed-by-{os.getpid()}").touch()  # seen from any process
+        return analyse(document)
+
+    monkeypatch.setattr(search, "analyse", counted)
+    pools: list[Any] = []
+    start = search.SearchStage.start
+
+    def spy(stage: search.SearchStage, pool: Any = None) -> None:
+        start(stage, pool)
+        pools.append((pool, stage._pool))
+
+    monkeypatch.setattr(search.SearchStage, "start", spy)
+    result = build(repo, tmp_path / "site", Cache(None), jobs=2)
+    pids = {int(p.name.rsplit("-", 1)[1]) for p in tmp_path.glob("analysed-by-*")}
+    assert pids and os.getpid() not in pids  # analysed in workers only
+    assert pools[0][0] is not None and pools[0][1] is None  # the units' pool, none of its own
+    assert not result.updated
+    assert tree(tmp_path / "site") == clean(repo, tmp_path)
+
+
 def test_workers_load_versions_from_a_warm_cache(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
