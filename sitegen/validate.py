@@ -448,8 +448,10 @@ def check_files(
                 ]
                 keep = cache is not None and cache.enabled  # else the blobs are only memory
                 with collector_paused():
-                    for start, future in zip(range(0, len(unparsed), CHUNK), futures):
-                        done = list(zip(unparsed[start : start + CHUNK], future.result()))
+                    starts = range(0, len(unparsed), CHUNK)
+                    for start, future in zip(starts, futures, strict=True):
+                        chunk = unparsed[start : start + CHUNK]
+                        done = list(zip(chunk, future.result(), strict=True))
                         for i, blob in done:
                             checks[i] = pickle.loads(blob)
                         if keep and cache is not None:

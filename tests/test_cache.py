@@ -34,6 +34,27 @@ def test_many_keys_in_chunks(tmp_path: Path) -> None:
     assert len(found) == 2000 and found["1999"] == 1999
 
 
+def test_many_keys_read_by_lookup_and_by_scan_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a namespace is scanned or its keys looked up, the same entries come back:
+    only the wanted keys, only from that namespace, and unreadable ones left out."""
+    from sitegen import cache as cache_module
+
+    with Cache.open(tmp_path) as store:
+        store.put_many("n", ((str(i), i) for i in range(3000)))
+        store.put_many("other", ((str(i), -i) for i in range(3000)))
+        assert store._db is not None
+        store._db.execute("UPDATE entry SET value = x'00' WHERE ns = 'n' AND key = '7'")
+        wanted = [str(i) for i in range(0, 4000, 2)]  # half of them, and some never stored
+        answers = []
+        for scan_min in (10**9, 1):  # look up keys, then scan the namespace
+            monkeypatch.setattr(cache_module, "_SCAN_MIN", scan_min)
+            answers.append(store.get_many("n", wanted))
+    expected = {str(i): i for i in range(0, 3000, 2)}
+    assert answers[0] == answers[1] == expected
+
+
 def test_new_code_version_opens_a_new_store_and_removes_the_old(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
