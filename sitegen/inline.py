@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -28,9 +29,16 @@ def tokens(text: str) -> list[str]:
 
 def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
     """Segments ("=", "-", "+") turning ``old`` into ``new``; a rewrite stays two blocks."""
+    return list(_segments(old, new))
+
+
+@lru_cache(maxsize=4096)
+def _segments(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """Remembered: each change is shown in every language (its page, history and feed), and
+    matching is a tenth of the time spent rendering a disclosure's pages."""
     a, b = tokens(old), tokens(new)
     if len(a) + len(b) > MAX_TOKENS:
-        return [("-", old), ("+", new)]
+        return (("-", old), ("+", new))
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     # Shared spaces and punctuation alone do not make two texts related.
     kept = sum(
@@ -40,7 +48,7 @@ def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
         if tok[:1].isalnum()
     )
     if 2 * kept < 0.3 * (len(old.replace(" ", "")) + len(new.replace(" ", ""))):
-        return [("-", old), ("+", new)]
+        return (("-", old), ("+", new))
     segments: list[tuple[str, str]] = []
 
     def add(op: str, text: str) -> None:
@@ -57,7 +65,7 @@ def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
         else:
             add("-", "".join(a[i1:i2]))
             add("+", "".join(b[j1:j2]))
-    return segments
+    return tuple(segments)
 
 
 def highlight(segments: list[tuple[str, str]], side: str) -> Markup:

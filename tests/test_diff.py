@@ -238,3 +238,13 @@ def test_labels_mark_fallback_languages_and_escape_names(base: dict[str, Any]) -
     assert "<img" not in added and "&lt;img src=x onerror=alert(1)&gt;" in added
     assert "<b>" not in str(view.rows[0].new) and "&lt;b&gt;" in str(view.rows[0].new)
     assert [label for label, _ in view.unchanged][:2] == ["Identifier", "Name"]
+
+
+def test_inline_diff_is_remembered_but_each_caller_gets_its_own_list() -> None:
+    """The same change is shown in every language: matched once, and a caller that changes
+    the segments it got does not change what the next caller gets."""
+    old, new = "The model ranks by watch time.", "The model ranks by completion rate."
+    first = inline_diff(old, new)
+    assert ("-", "watch") in first and ("+", "completion") in first
+    first.clear()
+    assert inline_diff(old, new) == inline_diff(old, new) != []
