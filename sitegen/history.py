@@ -18,6 +18,8 @@ import json
 import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +30,7 @@ from sitegen.cache import Cache, digest
 from sitegen.content import (
     Parsed,
     compare,
+    compare_many,
     decode_parsed,
     encode,
     parse_algorithm,
@@ -266,11 +269,36 @@ class _Diffs:
         self.fresh: dict[str, Diff | str] = {}
         self.used: list[str] = []
 
-    def prefetch(self, pairs: list[tuple[str, str]]) -> None:
-        if self.cache is None:
+    def prefetch(self, pairs: list[tuple[str, str]], pool: ProcessPoolExecutor | None) -> None:
+        """Fetch the flags of the pairs the walk will ask about; with ``pool``, compare the
+        ones the cache does not have in its workers now, where the walk would compare them
+        one at a time in this process."""
+        source = self.source
+        if self.cache is not None:
+            wanted = [k for k in (source.pair_key(b, a) for b, a in pairs) if k is not None]
+            self.steps = self.cache.get_many(STEP_NS, wanted)
+        if pool is None:
             return
-        wanted = [k for k in (self.source.pair_key(b, a) for b, a in pairs) if k is not None]
-        self.steps = self.cache.get_many(STEP_NS, wanted)
+        todo: list[tuple[str, str]] = []
+        versions: list[tuple[bytes | Parsed, bytes | Parsed]] = []
+        for pair in dict.fromkeys(pairs):
+            key = source.pair_key(*pair)
+            if key is not None and key in self.steps:
+                continue
+            known = [source.encoded.get(name) or source.resident.get(name) for name in pair]
+            before, after = known
+            if before is not None and after is not None:  # else the walk compares them
+                todo.append(pair)
+                versions.append((before, after))
+        try:
+            compared = compare_many(versions, source.languages, pool)
+        except (BrokenProcessPool, OSError):  # a worker died: the walk compares them here
+            return
+        for pair, diff in zip(todo, compared, strict=True):
+            source.resident_diffs[pair] = diff
+            key = source.pair_key(*pair)
+            if key is not None:
+                self.fresh[key] = diff if diff is not None else _SAME
 
     def changed(self, before: str, after: str) -> bool:
         """Whether ``after`` is a new version of ``before``."""
@@ -284,6 +312,8 @@ class _Diffs:
                 step = self.cache.get(STEP_NS, key) if self.cache is not None else None
             if isinstance(step, bool):
                 return step
+        elif (before, after) in self.source.resident_diffs:  # compared in ``prefetch``
+            return self.source.resident_diffs[(before, after)] is not None
         source = self.source
         diff = compare(source.parsed(before), source.parsed(after), source.languages)
         source.resident_diffs[(before, after)] = diff
@@ -467,6 +497,7 @@ def read_history(
                     yield f"{blob}:{path}", content, path
 
     missing = sum(len(paths) for paths in by_blob.values())
+    diffs = _Diffs(source, cache)
     with parsing_pool(missing - len(known)) as pool:
         if storing:
             for name, version, encoded in parse_many_encoded(to_parse(), context, pool):
@@ -475,13 +506,12 @@ def read_history(
         else:
             for name, version in parse_many(to_parse(), context, pool):
                 source.add(name, version)
-    if cache is not None and storing:
-        cache.put_many(HISTORY_NS, fresh)
-        cache.put_many(META_NS, ((key, source.meta[name]) for name, key in _named(fresh, keys)))
-        cache.keep_only(HISTORY_NS, keys.values())
-        cache.keep_only(META_NS, keys.values())
-    diffs = _Diffs(source, cache)
-    diffs.prefetch(walker.pairs(commits))
+        if cache is not None and storing:
+            cache.put_many(HISTORY_NS, fresh)
+            cache.put_many(META_NS, ((k, source.meta[name]) for name, k in _named(fresh, keys)))
+            cache.keep_only(HISTORY_NS, keys.values())
+            cache.keep_only(META_NS, keys.values())
+        diffs.prefetch(walker.pairs(commits), pool)
     walker.diffs = diffs
     walker.walk(commits)
     diffs.store()
