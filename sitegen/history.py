@@ -17,10 +17,11 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -156,11 +157,20 @@ class VersionSource:
     def add(self, name: str, parsed: Parsed, encoded: bytes | None = None) -> None:
         """A version parsed by this build; with its cache encoding, only that is kept (a
         fraction of the objects' memory) and decoded again when the walk compares it."""
-        self.meta[name] = meta_of(parsed, self.languages[0])
         if encoded is None:
+            self.meta[name] = meta_of(parsed, self.languages[0])
             self.resident[name] = parsed
         else:
-            self.encoded[name] = encoded
+            self.add_encoded(name, meta_of(parsed, self.languages[0]), encoded)
+
+    def add_encoded(self, name: str, meta: Meta, encoded: bytes) -> None:
+        """A version parsed by this build, as its cache encoding and what the walk reads."""
+        self.meta[name] = meta
+        self.encoded[name] = encoded
+
+    def summary(self) -> Callable[[Parsed], Meta]:
+        """What :meth:`add_encoded` needs of a version, as a function a worker can run."""
+        return partial(meta_of, language=self.languages[0])
 
     def release(self) -> None:
         """Forget the contents and diffs the cache holds: a full build would otherwise keep
@@ -500,8 +510,9 @@ def read_history(
     diffs = _Diffs(source, cache)
     with parsing_pool(missing - len(known)) as pool:
         if storing:
-            for name, version, encoded in parse_many_encoded(to_parse(), context, pool):
-                source.add(name, version, encoded)
+            parsed = parse_many_encoded(to_parse(), context, pool, source.summary())
+            for name, meta, encoded in parsed:
+                source.add_encoded(name, meta, encoded)
                 fresh.append((keys[name], encoded))
         else:
             for name, version in parse_many(to_parse(), context, pool):
