@@ -12,6 +12,7 @@ way, as the tests check against builds without a cache.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -27,6 +28,14 @@ class Fragments:
     def __init__(self, cache: Cache | None = None, keys: dict[str, str] | None = None) -> None:
         self.cache = cache if cache is not None and cache.enabled else None
         self.keys = keys or {}  # disclosure key -> unit key
+        self._pid = os.getpid()
+
+    def _store(self) -> Cache | None:
+        """The build's cache, on a connection of this process's own (a forked worker
+        rendering a list page cannot use its parent's)."""
+        if self.cache is not None and self._pid != os.getpid():
+            self.cache, self._pid = self.cache.reopened(), os.getpid()
+        return self.cache
 
     def rows(
         self,
@@ -41,7 +50,7 @@ class Fragments:
         on, the language); each ``what`` is its own namespace, which keeps only the rows
         asked for now.  ``cache`` overrides the build's connection (a forked worker's own).
         """
-        store = cache if cache is not None else self.cache
+        store = cache if cache is not None else self._store()
         if store is None or not store.enabled or not self.keys:
             return [make(d) for d in disclosures]
         # Stored under the disclosure's key with its unit key beside the row: a changed

@@ -54,6 +54,9 @@ class Renderer:
         self.extra_context: dict[str, Any] = {}
         # Rows of the pages listing every disclosure; the pipeline gives it the build cache.
         self.fragments = Fragments()
+        # Set when ``sitegen.units`` renders the category pages (each is kept while its
+        # disclosures are unchanged); else ``shared_pages`` has them.
+        self.categories_in_units = False
 
     # -- context ------------------------------------------------------------------------------
 
@@ -177,22 +180,28 @@ class Renderer:
                 ],
             ),
         )
-        for category in Category:
-            path = urls.category(lang, category)
-            listed = registry.of_category(category)
-            yield (
+        if not self.categories_in_units:
+            for category in Category:
+                yield self.category(lang, category, registry.of_category(category))
+
+    def category(
+        self, lang: str, category: Category, listed: list[Disclosure]
+    ) -> tuple[str, bytes]:
+        """A category's page; ``listed`` is ``registry.of_category(category)``."""
+        path = self.urls.category(lang, category)
+        return (
+            path,
+            self.render(
+                "category.html",
                 path,
-                self.render(
-                    "category.html",
-                    path,
-                    lang,
-                    gettext(f"category.{category}", lang),
-                    category=category,
-                    disclosures=listed,
-                    # Laid out beforehand, each reused while its disclosure is unchanged.
-                    cards=self.rows("card", listed, path, lang, True, 2),
-                ),
-            )
+                lang,
+                self.theme.gettext(f"category.{category}", lang),
+                category=category,
+                disclosures=listed,
+                # Laid out beforehand, each reused while its disclosure is unchanged.
+                cards=self.rows("card", listed, path, lang, True, 2),
+            ),
+        )
 
     def provider(
         self, lang: str, provider_id: str, disclosures: list[Disclosure]

@@ -36,6 +36,7 @@ from sitegen.diagnostics import SitegenError
 from sitegen.export import disclosure_file
 from sitegen.feeds import Feeds
 from sitegen.historypages import HistoryPages
+from sitegen.model import Category
 from sitegen.registry import Disclosure, Registry, Version
 from sitegen.render import Renderer
 from sitegen.write import Sink, UnitFiles
@@ -55,6 +56,7 @@ class Unit:
     permalinks: list[str] = field(default_factory=list)  # filing numbers whose f/ page is here
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old key, new key)
     archive: int = 0  # the change log's archive page (in every language)
+    category: Category | None = None  # a category's page (in every language)
     key: str = ""
 
     @property
@@ -64,6 +66,8 @@ class Unit:
             return f"d:{self.disclosure.key}"
         if self.archive:
             return f"c:{self.archive}"
+        if self.category is not None:
+            return f"k:{self.category}"
         return f"p:{self.provider_id}"
 
 
@@ -122,6 +126,7 @@ class Units:
         self._group: str | None = None  # the provider whose units were rendered last
         self._labels: dict[str, Labels] = {}
         self.units = self._plan()
+        renderer.categories_in_units = True
         context = _json(
             [
                 code_fingerprint(),
@@ -153,6 +158,11 @@ class Units:
                 ]
                 state = ["archive", unit.archive, unit.archive == last_page, events]
                 unit.key = digest(context, _json(state))
+            elif unit.category is not None:
+                # Its cards are laid out from the disclosures alone, and listed in this order.
+                listed = [by_disclosure[d.key] for d in unit.disclosures]
+                state = ["category", unit.category, listed]
+                unit.key = digest(context, _json(state))
             else:
                 provider = self.registry.providers[unit.provider_id]
                 state = [provider.model_dump(mode="json"), keys.get(unit.provider_id, [])]
@@ -176,6 +186,10 @@ class Units:
             units[new].moved.append((old, new))
         for page in range(1, self.history.archive_size() + 1):
             units[f"c:{page}"] = Unit("", archive=page)
+        # Last, so their keys can digest their disclosures' keys.
+        for category in Category:
+            listed = registry.of_category(category)
+            units[f"k:{category}"] = Unit("", disclosures=listed, category=category)
         return list(units.values())
 
     # -- rendering one unit ------------------------------------------------------------------
@@ -194,6 +208,10 @@ class Units:
         if unit.archive:
             for lang in registry.languages:
                 yield history.changes(lang, labels[lang], unit.archive)
+            return
+        if unit.category is not None:
+            for lang in registry.languages:
+                yield renderer.category(lang, unit.category, unit.disclosures)
             return
         if disclosure is None:
             for lang in registry.languages:

@@ -101,6 +101,33 @@ def test_search_indexes_go_first_on_the_units_workers(
     assert tree(tmp_path / "site") == clean(repo, tmp_path)
 
 
+def test_rebuild_renders_only_the_category_page_of_the_changed_disclosure(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A category's page is a unit: kept while its disclosures are unchanged and listed in
+    the same order, rendered again (in every language) when one of them changes."""
+    from sitegen.render import Renderer
+
+    out, store = tmp_path / "site", Cache.open(tmp_path / "cache")
+    build(repo, out, store)
+    rendered: list[tuple[str, str]] = []
+    category = Renderer.category
+
+    def counted(self: Renderer, lang: str, which: Any, listed: Any) -> tuple[str, bytes]:
+        rendered.append((lang, str(which)))
+        return category(self, lang, which, listed)
+
+    monkeypatch.setattr(Renderer, "category", counted)
+    edit_summary(repo)  # product-search, a search_filtering algorithm
+    second = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert second.updated
+    assert sorted(rendered) == [("en", "search_filtering"), ("zh", "search_filtering")]
+    assert tree(out) == clean(repo, tmp_path)
+    rendered.clear()
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    assert rendered == []
+
+
 def test_workers_load_versions_from_a_warm_cache(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
