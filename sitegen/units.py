@@ -6,7 +6,8 @@ and a provider's page and feed list only its own disclosures.  So the output is 
 unit per disclosure and one per provider, and each unit gets a key that digests everything it
 is made from: the disclosure with every version (a provider's unit: the provider and its
 disclosures' keys), the site configuration, the theme and the code.  A full archive page of
-the change log never changes (``sitegen.historypages``), so each is a unit too.
+the change log never changes (``sitegen.historypages``), so each is a unit too, and so is
+each category's page, whose key digests its disclosures' keys in list order.
 
 That cut gives two things:
 
