@@ -295,8 +295,7 @@ class _Diffs:
             key = source.pair_key(*pair)
             if key is not None and key in self.steps:
                 continue
-            known = [source.encoded.get(name) or source.resident.get(name) for name in pair]
-            before, after = known
+            before, after = (source.encoded.get(n) or source.resident.get(n) for n in pair)
             if before is not None and after is not None:  # else the walk compares them
                 todo.append(pair)
                 versions.append((before, after))
