@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -139,11 +139,14 @@ def _build(
     renderer.fragments = search.fragments = Fragments(cache, units.disclosure_keys)
     manifest_key = digest("output", str(out.resolve()))
     previous = Manifest.from_data(cache.get("output", manifest_key))
-    with phase("write"), SiteWriter(out, previous) as writer, closing(search):
+    with phase("write"), SiteWriter(out, previous) as writer, closing(search), ExitStack() as on:
         # The search indexes go first on the units' workers when there are any.
         pending = units.start(
             writer.sink, lambda u: writer.reuse(u.name, u.key), jobs, first=search.start
         )
+        # A build that fails before collecting the units stops their workers (queued work
+        # is dropped) before the staging folder they write into is removed.
+        on.callback(pending.close)
         search.start()
         html_paths: list[str] = []
         shared = chain(renderer.shared_pages(), history.shared_pages(), search.pages())

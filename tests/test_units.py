@@ -128,6 +128,63 @@ def test_rebuild_renders_only_the_category_page_of_the_changed_disclosure(
     assert rendered == []
 
 
+def test_a_failed_build_stops_the_units_workers(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that fails while the workers render units drops their queued work and waits
+    for what they are writing before it removes its staging folder: nothing is left behind
+    and no worker goes on rendering for a build that is over."""
+    import time
+
+    from sitegen.render import Renderer
+    from sitegen.theme import ThemeError
+
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 0)
+    done = tmp_path / "rendered"
+    done.mkdir()
+    render = units_module.Units.render
+
+    def slow(self: units_module.Units, unit: units_module.Unit, sink: Any) -> Any:
+        time.sleep(0.05)
+        (done / f"{os.getpid()}-{len(list(done.iterdir()))}-{unit.name.replace('/', '_')}").touch()
+        return render(self, unit, sink)
+
+    def broken(self: Renderer) -> Any:
+        time.sleep(0.1)  # the workers are busy by now
+        raise ThemeError("template home.html: broken on purpose")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(units_module.Units, "render", slow)
+    monkeypatch.setattr(Renderer, "shared_pages", broken)
+    out = tmp_path / "site"
+    with pytest.raises(ThemeError):
+        build(repo, out, Cache(None), jobs=2)
+    time.sleep(2.0)  # were the workers still going, they would finish every unit by now
+    total = len(units_module.Units(*_stages(repo)).units)
+    rendered = len(list(done.iterdir()))
+    assert rendered < total / 2, (rendered, total)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def _stages(repo: Repo) -> tuple[Any, ...]:
+    """The stages a build hands to ``Units`` for the repository's registry."""
+    from sitegen.diagnostics import Report
+    from sitegen.feeds import Feeds
+    from sitegen.history import attach_history
+    from sitegen.historypages import HistoryPages
+    from sitegen.pipeline import CSP, load_registry
+    from sitegen.render import Renderer
+    from sitegen.theme import Theme
+
+    source = repo.path("disclosures")
+    registry = load_registry(source, Report(), cache=Cache(None))
+    assert registry is not None
+    attach_history(registry, source)
+    renderer = Renderer(registry, Theme())
+    return renderer, HistoryPages(renderer), Feeds(registry, renderer.urls, renderer.theme), [CSP]
+
+
 def test_workers_load_versions_from_a_warm_cache(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
