@@ -102,6 +102,8 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self._db: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._forked: Cache | None = None  # this store on a forked worker's own connection
         if path is not None:
             self._connect(path)
 
@@ -266,6 +268,16 @@ class Cache:
         """The same store on a new connection, for a forked worker (connections do not
         survive a fork); a disabled cache stays disabled."""
         return Cache(self.path if self.enabled else None, self.note)
+
+    def here(self) -> Cache:
+        """This store as the calling process may use it: itself in the process that opened
+        it, else (a forked worker) one new connection of the worker's own, kept for later
+        calls."""
+        if self._pid == os.getpid():
+            return self
+        if self._forked is None or self._forked._pid != os.getpid():
+            self._forked = self.reopened()
+        return self._forked
 
 
 class _Transaction:

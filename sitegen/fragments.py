@@ -12,7 +12,6 @@ way, as the tests check against builds without a cache.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -28,14 +27,6 @@ class Fragments:
     def __init__(self, cache: Cache | None = None, keys: dict[str, str] | None = None) -> None:
         self.cache = cache if cache is not None and cache.enabled else None
         self.keys = keys or {}  # disclosure key -> unit key
-        self._pid = os.getpid()
-
-    def _store(self) -> Cache | None:
-        """The build's cache, on a connection of this process's own (a forked worker
-        rendering a list page cannot use its parent's)."""
-        if self.cache is not None and self._pid != os.getpid():
-            self.cache, self._pid = self.cache.reopened(), os.getpid()
-        return self.cache
 
     def rows(
         self,
@@ -50,7 +41,8 @@ class Fragments:
         on, the language); each ``what`` is its own namespace, which keeps only the rows
         asked for now.  ``cache`` overrides the build's connection (a forked worker's own).
         """
-        store = cache if cache is not None else self._store()
+        # A forked worker rendering a list page uses a connection of its own.
+        store = cache if cache is not None else self.cache.here() if self.cache else None
         if store is None or not store.enabled or not self.keys:
             return [make(d) for d in disclosures]
         # Stored under the disclosure's key with its unit key beside the row: a changed

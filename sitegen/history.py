@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -150,7 +149,6 @@ class VersionSource:
         self.encoded: dict[str, bytes] = {}  # parsed by this build, as stored in the cache
         self.resident_diffs: dict[tuple[str, str], Diff | None] = {}
         self._cache = cache if cache is not None and cache.enabled else None
-        self._pid = os.getpid()
         self._recent: OrderedDict[str, Parsed] = OrderedDict()
         self._recent_diffs: OrderedDict[tuple[str, str], Diff | None] = OrderedDict()
 
@@ -187,11 +185,10 @@ class VersionSource:
         return digest("diff", self.keys[before], self.keys[after])
 
     def _store(self) -> Cache | None:
-        if self._cache is not None and self._pid != os.getpid():
-            self._cache, self._pid = self._cache.reopened(), os.getpid()
-        if self._cache is not None and not self._cache.enabled:
-            self._cache = None
-        return self._cache
+        store = self._cache.here() if self._cache is not None else None
+        if store is not None and not store.enabled:
+            self._cache = store = None
+        return store
 
     def parsed(self, name: str) -> Parsed:
         found = self.resident.get(name) or self._recent.get(name)

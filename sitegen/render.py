@@ -54,9 +54,6 @@ class Renderer:
         self.extra_context: dict[str, Any] = {}
         # Rows of the pages listing every disclosure; the pipeline gives it the build cache.
         self.fragments = Fragments()
-        # Set when ``sitegen.units`` renders the category pages (each is kept while its
-        # disclosures are unchanged); else ``shared_pages`` has them.
-        self.categories_in_units = False
 
     # -- context ------------------------------------------------------------------------------
 
@@ -145,7 +142,8 @@ class Renderer:
     # -- pages --------------------------------------------------------------------------------
 
     def shared_pages(self) -> Iterator[tuple[str, bytes]]:
-        """Pages drawn from the whole registry; a provider's own pages are in ``units``."""
+        """Pages drawn from the whole registry; a provider's and a category's own pages
+        are in ``sitegen.units``."""
         for lang in self.registry.languages:
             yield from self.language_pages(lang)
         default = self.registry.default_language
@@ -180,9 +178,6 @@ class Renderer:
                 ],
             ),
         )
-        if not self.categories_in_units:
-            for category in Category:
-                yield self.category(lang, category, registry.of_category(category))
 
     def category(
         self, lang: str, category: Category, listed: list[Disclosure]

@@ -127,7 +127,6 @@ class Units:
         self._group: str | None = None  # the provider whose units were rendered last
         self._labels: dict[str, Labels] = {}
         self.units = self._plan()
-        renderer.categories_in_units = True
         context = _json(
             [
                 code_fingerprint(),

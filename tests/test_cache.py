@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +140,30 @@ def test_location_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monke
 def test_digest_separates_parts() -> None:
     assert digest("ab", "c") != digest("a", "bc")
     assert digest(b"a") == digest("a")
+
+
+_INHERITED: list[Cache] = []  # set before the worker forks, so it inherits the store
+
+
+def _read_in_worker() -> tuple[bool, Any, bool]:
+    store = _INHERITED[0]
+    here = store.here()
+    return here is not store, here.get("n", "k"), here.here() is here
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes fork")
+def test_a_forked_worker_gets_a_connection_of_its_own(tmp_path: Path) -> None:
+    """``here`` is the store itself in the process that opened it, and one new connection
+    (kept for later calls) in a forked worker, which reads the same entries."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with Cache.open(tmp_path) as store:
+        store.put("n", "k", [1, 2])
+        assert store.here() is store
+        _INHERITED[:] = [store]
+        try:
+            with ProcessPoolExecutor(1, mp_context=get_context("fork")) as pool:
+                assert pool.submit(_read_in_worker).result() == (True, [1, 2], True)
+        finally:
+            _INHERITED.clear()
