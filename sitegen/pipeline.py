@@ -62,14 +62,22 @@ class BuildResult:
 
 
 def load_registry(
-    source: Path, report: Report, today: dt.date | None = None, cache: Cache | None = None
+    source: Path,
+    report: Report,
+    today: dt.date | None = None,
+    cache: Cache | None = None,
+    models: bool = True,
 ) -> Registry | None:
-    """Load and validate; the registry is returned even when some files had errors."""
+    """Load and validate; the registry is returned even when some files had errors.
+
+    ``models=False``: the caller reads no algorithm's model (it only reports), so none is
+    kept; one asked for anyway is validated again from its file.
+    """
     cache = cache if cache is not None else Cache(None)
     with phase("load"):
         sources = discover(source, report, cache=cache)
     with phase("validate"):
-        registry = validate(sources, report)
+        registry = validate(sources, report, models=models)
         if registry is not None:
             check_quality(registry, sources, report, today)
         report_placeholders(sources, report)
@@ -79,7 +87,7 @@ def load_registry(
 def check(source: Path, today: dt.date | None = None, cache: Cache | None = None) -> Report:
     report = Report()
     with cache if cache is not None else Cache.open() as store:
-        load_registry(source, report, today, store)
+        load_registry(source, report, today, store, models=False)
     return report
 
 

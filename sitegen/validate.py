@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import json
 import pickle
 import re
 import types
 import typing
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from sitegen.cache import Cache, digest
-from sitegen.diagnostics import Report, Severity
+from sitegen.diagnostics import Report, Severity, SitegenError
 from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem, collector_paused
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
@@ -252,8 +255,10 @@ class FileCheck:
 
     Checks that span files (case clashes, missing providers, duplicate filing numbers) and
     the review-date warning (it depends on today) run on every build, from the facts kept
-    here, so they never need the model: a pickled FileCheck keeps its model pickled until it
-    is first asked for, and a warm ``validate`` never asks.
+    here, so they never need the model.  An algorithm's model is stored apart from its check
+    (``MODEL_NS``) and read only when something asks for it: a warm ``validate`` never does,
+    and a rebuild asks for the few disclosures it renders.  Site and provider models are few
+    and always needed, so they stay in the check.
     """
 
     loaded: bool = True  # False: not a YAML mapping, ``load`` says why
@@ -269,30 +274,41 @@ class FileCheck:
     filing_number: str | None = None
     last_reviewed: dt.date | None = None
     facts: Facts | None = None  # of a valid algorithm: what lists read without the model
+    valid: bool = False  # the file validated: it has a model, here or to be fetched
+    apart: bool = False  # an algorithm's: its model is never pickled with the check
+    model_stored: bool = False  # the model was stored in MODEL_NS when this check was
     _model: Any = None
     _model_pickle: bytes | None = None
-
-    @property
-    def valid(self) -> bool:
-        return self._model is not None or self._model_pickle is not None
+    _fetch: Callable[[], Any] | None = None  # gives the model when neither of the above has it
 
     @property
     def model(self) -> Any:
         """The validated model, or None."""
-        if self._model is None and self._model_pickle is not None:
-            self._model = pickle.loads(self._model_pickle)
-            self._model_pickle = None
+        if self._model is None and self.valid:
+            if self._model_pickle is not None:
+                self._model = pickle.loads(self._model_pickle)
+            elif self._fetch is not None:
+                self._model = self._fetch()
+            self._model_pickle, self._fetch = None, None
         return self._model
 
     @model.setter
     def model(self, value: Any) -> None:
-        self._model, self._model_pickle = value, None
+        self._model, self._model_pickle, self._fetch = value, None, None
+        self.valid = value is not None
+
+    def model_blob(self) -> bytes | None:
+        """The pickled model, or None when this check has none at hand."""
+        if self._model_pickle is not None:
+            return self._model_pickle
+        if self._model is not None:
+            return pickle.dumps(self._model, pickle.HIGHEST_PROTOCOL)
+        return None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        if state["_model"] is not None:
-            state["_model_pickle"] = pickle.dumps(state["_model"], pickle.HIGHEST_PROTOCOL)
-            state["_model"] = None
+        state["_model_pickle"] = None if self.apart else self.model_blob()
+        state["_model"] = state["_fetch"] = None
         return state
 
 
@@ -351,6 +367,7 @@ def check_file(doc: SourceDoc, context: dict[str, Any]) -> FileCheck:
     # need no walk through every value.
     suspect = raw is None or PLACEHOLDER.encode() in raw or b"\\" in raw
     check = FileCheck(placeholders=placeholder_findings(doc) if suspect else [])
+    check.apart = doc.kind is Kind.ALGORITHM
     what = EXPECTED_ID.get(doc.kind)
     if what is not None:
         expected = doc.provider_id if doc.kind is Kind.PROVIDER else doc.stem
@@ -394,36 +411,117 @@ def file_key(doc: SourceDoc, context: dict[str, Any]) -> str:
 
 
 CACHE_NS = "file"
+MODEL_NS = "model"  # an algorithm's pickled model, under the key of its check
 CHUNK = 100  # files per task: the last task's wait stays short next to the whole
 # The files a pool's workers check, set before they are forked so that each inherits them
 # instead of receiving every file's bytes through a pipe.
 _FORKED: list[SourceDoc] = []
 
-
-def _pickled(check: FileCheck) -> bytes:
-    return pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL)
+Stored = tuple[bytes, bytes | None]  # a pickled check, and its model when it is kept apart
 
 
-def _check_range(start: int, stop: int, context: dict[str, Any]) -> list[bytes]:
-    """In a worker: the pickled checks of ``_FORKED[start:stop]``, stored as they come back.
+def _stored(check: FileCheck, models: bool) -> Stored:
+    """A check as it is sent and stored, with its model apart when ``models`` asks for it.
+
+    ``validate`` alone never reads an algorithm's model, so without ``models`` it is neither
+    pickled nor written: that was a tenth of each worker's time and nine tenths of the bytes.
+    """
+    check.model_stored = models and check.apart and check.valid
+    blob = pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL)
+    return blob, check.model_blob() if check.model_stored else None
+
+
+def _check_range(start: int, stop: int, context: dict[str, Any], models: bool) -> list[Stored]:
+    """In a worker: the stored form of ``_FORKED[start:stop]``'s checks.
 
     Each file is checked on a fresh copy of its doc, so its parsed data dies with the copy
     instead of piling up in this process for the collector to scan.
     """
     with collector_paused():
-        return [_pickled(check_file(doc.unparsed(), context)) for doc in _FORKED[start:stop]]
+        return [_stored(check_file(doc.unparsed(), context), models) for doc in _FORKED[start:stop]]
+
+
+class FileChanged(SitegenError):
+    """A file's bytes are no longer those it was validated from (edited during the build)."""
+
+
+@dataclass(frozen=True)
+class _ModelSource:
+    """Where an algorithm's model comes from when it is first asked for: the store, else
+    the file validated again, provided its bytes are still those the check was made from.
+    Asked in whichever process renders the disclosure, on that process's own connection."""
+
+    cache: Cache | None
+    key: str
+    path: Path
+    digest: str
+    provider_id: str
+    context: dict[str, Any]
+
+    def __call__(self) -> Any:
+        store = self.cache.here() if self.cache is not None else None
+        if store is not None and store.enabled:
+            blob = store.get(MODEL_NS, self.key)
+            if isinstance(blob, bytes):
+                try:
+                    return pickle.loads(blob)
+                except Exception:  # an unreadable entry is only a miss
+                    pass
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raise FileChanged(f"{self.path}: cannot read it again: {exc.strerror}") from None
+        if hashlib.sha256(raw).hexdigest() != self.digest:
+            raise FileChanged(f"{self.path} changed during the build; build again")
+        doc = SourceDoc(
+            str(self.path), Kind.ALGORITHM, self.provider_id, self.path.stem, self.digest
+        )
+        doc.raw = raw
+        model = check_file(doc, self.context).model
+        if model is None:  # the same bytes, context and code cannot give another result
+            raise FileChanged(f"{self.path} no longer validates; build again")
+        return model
 
 
 def check_files(
-    docs: list[SourceDoc], keys: list[str], context: dict[str, Any], cache: Cache | None
+    docs: list[SourceDoc],
+    keys: list[str],
+    context: dict[str, Any],
+    cache: Cache | None,
+    root: Path,
+    models: bool = True,
 ) -> list[FileCheck]:
     """Each doc's FileCheck, from the cache or computed (in worker processes when many).
 
-    Entries are stored pickled by this module, so what a worker sends back goes into the
-    cache as it is and is unpickled once.  Results keep the docs' order, so the report and
-    the registry are the same whichever way they were made.
+    ``models``: the caller will read the algorithms' models, so workers send them and they
+    are stored; without it they are remade from the file if ever asked for.  Entries are
+    stored pickled by this module, so what a worker sends back goes into the cache as it is
+    and is unpickled once.  Results keep the docs' order, so the report and the registry
+    are the same whichever way they were made.
     """
     from sitegen.content import parsing_pool
+
+    def source(i: int) -> _ModelSource:
+        doc = docs[i]
+        path = root / doc.provider_id / f"{doc.stem}.yaml"
+        return _ModelSource(cache, keys[i], path, doc.digest, doc.provider_id, context)
+
+    def restored(i: int, blob: bytes, model: bytes | None) -> FileCheck:
+        check: FileCheck = pickle.loads(blob)
+        if check.apart and check.valid:
+            if model is not None:
+                check._model_pickle = model
+            else:
+                check._fetch = source(i)
+        return check
+
+    keep = cache is not None and cache.enabled  # else the blobs are only memory
+
+    def store(done: list[tuple[int, Stored]]) -> None:
+        if keep and cache is not None:
+            # Models first: a check that says its model is stored is written after it.
+            cache.put_many(MODEL_NS, ((keys[i], m) for i, (_, m) in done if m is not None))
+            cache.put_many(CACHE_NS, ((keys[i], blob) for i, (blob, _) in done))
 
     found = cache.get_many(CACHE_NS, keys) if cache is not None else {}
     checks: list[FileCheck | None] = [None] * len(docs)
@@ -431,11 +529,13 @@ def check_files(
         blob = found.get(key)
         if isinstance(blob, bytes):
             try:
-                checks[i] = pickle.loads(blob)
+                check = restored(i, blob, None)
             except Exception:  # an unreadable entry is only a miss
-                checks[i] = None
+                continue
+            # A check stored by ``validate`` alone left its model out: a build needs it.
+            if not (models and check.apart and check.valid and not check.model_stored):
+                checks[i] = check
     missing = [i for i, check in enumerate(checks) if check is None]
-    fresh: dict[int, bytes] = {}
     global _FORKED
     _FORKED = [docs[i] for i in missing if docs[i].raw is not None]
     try:
@@ -443,34 +543,32 @@ def check_files(
             if pool is not None:
                 unparsed = [i for i in missing if docs[i].raw is not None]
                 futures = [
-                    pool.submit(_check_range, start, start + CHUNK, context)
+                    pool.submit(_check_range, start, start + CHUNK, context, models)
                     for start in range(0, len(unparsed), CHUNK)
                 ]
-                keep = cache is not None and cache.enabled  # else the blobs are only memory
                 with collector_paused():
                     starts = range(0, len(unparsed), CHUNK)
                     for start, future in zip(starts, futures, strict=True):
                         chunk = unparsed[start : start + CHUNK]
                         done = list(zip(chunk, future.result(), strict=True))
-                        for i, blob in done:
-                            checks[i] = pickle.loads(blob)
-                        if keep and cache is not None:
-                            # Stored while the workers check the next files, not all at the
-                            # end: writing 10,000 entries took a second with both cores idle.
-                            cache.put_many(CACHE_NS, ((keys[i], blob) for i, blob in done))
+                        for i, (blob, model) in done:
+                            checks[i] = restored(i, blob, model)
+                        # Stored while the workers check the next files, not all at the
+                        # end: writing 10,000 entries took a second with both cores idle.
+                        store(done)
     except (BrokenProcessPool, OSError):
         pass  # a worker died (out of memory?): what is left is checked here
     finally:
         _FORKED = []
+    fresh: list[tuple[int, Stored]] = []
     with collector_paused():
         for i in missing:
             if checks[i] is None:
                 check = check_file(docs[i], context)
                 checks[i] = check
-                if cache is not None and cache.enabled:
-                    fresh[i] = _pickled(check)
-    if cache is not None and fresh:
-        cache.put_many(CACHE_NS, ((keys[i], blob) for i, blob in fresh.items()))
+                if keep:
+                    fresh.append((i, _stored(check, models)))
+    store(fresh)
     return [check for check in checks if check is not None]
 
 
@@ -480,10 +578,13 @@ def _resolve(
     context: dict[str, Any],
     cache: Cache | None,
     report: Report,
+    root: Path,
+    models: bool,
 ) -> list[SourceDoc]:
     """Give each doc its FileCheck; report and drop those that did not parse."""
     kept = []
-    for doc, check in zip(docs, check_files(docs, keys, context, cache), strict=True):
+    checks = check_files(docs, keys, context, cache, root, models)
+    for doc, check in zip(docs, checks, strict=True):
         doc.check = check
         if check.loaded:
             kept.append(doc)
@@ -503,18 +604,21 @@ def _apply_id(doc: SourceDoc, report: Report) -> FileCheck | None:
     return check if check.valid else None
 
 
-def validate(sources: Sources, report: Report, cache: Cache | None = None) -> Registry | None:
+def validate(
+    sources: Sources, report: Report, cache: Cache | None = None, models: bool = True
+) -> Registry | None:
     """Build the registry from everything valid; None when site.yaml itself is unusable.
 
     ``cache`` (default: the one ``discover`` was given) holds each file's own results; the
-    checks that span files run every time.
+    checks that span files run every time.  ``models=False`` says nothing will read the
+    algorithms' models (a check that builds nothing), so they are not kept.
     """
     cache = cache if cache is not None else sources.cache
     site: Site | None = None
     used: list[str] = []  # cache keys of every file, found or made
     if sources.site is not None:
         used.append(file_key(sources.site, {}))
-        kept = _resolve([sources.site], used[:], {}, cache, report)
+        kept = _resolve([sources.site], used[:], {}, cache, report, sources.root, models)
         sources.site = kept[0] if kept else None
     if sources.site is not None:
         site_check = _apply_id(sources.site, report)
@@ -528,11 +632,13 @@ def validate(sources: Sources, report: Report, cache: Cache | None = None) -> Re
     files = [doc for _, doc in provider_docs] + algorithm_docs
     keys = [file_key(doc, context) for doc in files]
     used += keys
-    alive = {id(doc) for doc in _resolve(files, keys, context, cache, report)}
+    resolved = _resolve(files, keys, context, cache, report, sources.root, models)
+    alive = {id(doc) for doc in resolved}
     sources.providers = {pid: doc for pid, doc in sources.providers.items() if id(doc) in alive}
     sources.algorithms = [doc for doc in algorithm_docs if id(doc) in alive]
     if cache is not None and cache.enabled:
         cache.keep_only(CACHE_NS, used)  # entries of files that no longer exist
+        cache.keep_only(MODEL_NS, used)
 
     providers: dict[str, Provider] = {}
     for provider_id, doc in sorted(sources.providers.items()):

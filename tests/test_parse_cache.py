@@ -24,6 +24,7 @@ import sitegen.content
 import sitegen.history
 import sitegen.load
 import sitegen.pipeline
+import sitegen.validate
 from sitegen.cache import Cache
 from sitegen.diagnostics import Report
 from sitegen.history import attach_history, version_record
@@ -250,6 +251,114 @@ def test_worker_processes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with Cache.open(tmp_path / "cache") as cache:
         assert outputs(load(root, cache)[1]) == plain
         assert cache.misses == 0
+
+
+def _stored_count(cache: Cache, namespace: str) -> int:
+    assert cache.path is not None
+    db = sqlite3.connect(cache.path)
+    try:
+        (count,) = db.execute("SELECT count(*) FROM entry WHERE ns = ?", (namespace,)).fetchone()
+    finally:
+        db.close()
+    return int(count)
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = sitegen.load.parse_yaml
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sitegen.load, "parse_yaml", counting)
+    return calls
+
+
+def test_check_alone_stores_no_models_and_a_build_makes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check`` never reads an algorithm's model, so it stores none; a build that finds
+    those checks validates the algorithms again to have their models, then stores them."""
+    plain_registry, plain = load(SAMPLES, None)
+    expected = outputs(plain), registry_state(plain_registry)
+    algorithms = len([p for p in SAMPLES.glob("*/*.yaml") if p.name != "provider.yaml"])
+    folder = tmp_path / "cache"
+    with Cache.open(folder) as cache:
+        assert outputs(sitegen.pipeline.check(SAMPLES, TODAY, cache)) == expected[0]
+        assert _stored_count(cache, "file") == len(list(SAMPLES.glob("**/*.yaml")))
+        assert _stored_count(cache, "model") == 0
+    calls = _counting_parses(monkeypatch)
+    with Cache.open(folder) as cache:
+        assert outputs(sitegen.pipeline.check(SAMPLES, TODAY, cache)) == expected[0]
+        assert calls == [] and cache.misses == 0  # the stored checks serve a check
+    with Cache.open(folder) as cache:
+        registry, report = load(SAMPLES, cache)
+        assert (outputs(report), registry_state(registry)) == expected
+        assert len(calls) == algorithms  # the providers' and the site's models were kept
+        assert _stored_count(cache, "model") == algorithms
+    calls.clear()
+    with Cache.open(folder) as cache:
+        registry, report = load(SAMPLES, cache)
+        assert (outputs(report), registry_state(registry)) == expected
+        assert calls == []
+
+
+def test_models_are_read_when_asked_for(tmp_path: Path) -> None:
+    """A warm load reads no model until a disclosure's algorithm is asked for, then only that
+    one; each comes from the store, equal to the model validated from the file."""
+    folder = tmp_path / "cache"
+    same_every_way(SAMPLES, folder)
+    plain_registry, _ = load(SAMPLES, None)
+    assert plain_registry is not None
+    asked: list[str] = []
+    with Cache.open(folder) as cache:
+        real = cache.get_many
+
+        def spying(namespace: str, keys: Any) -> dict[str, Any]:
+            keys = list(keys)
+            asked.extend(namespace for _ in keys)
+            return real(namespace, keys)
+
+        cache.get_many = spying  # type: ignore[method-assign]
+        registry, _ = load(SAMPLES, cache)
+        assert registry is not None and "model" not in asked
+        first, plain_first = registry.disclosures[0], plain_registry.disclosures[0]
+        assert first.algorithm == plain_first.algorithm
+        assert asked.count("model") == 1
+        assert first.algorithm is first.algorithm  # read once, then kept
+        assert asked.count("model") == 1
+
+
+def test_a_model_the_store_lost_is_validated_again_from_its_file(tmp_path: Path) -> None:
+    root = tmp_path / "disclosures"
+    shutil.copytree(SAMPLES, root)
+    plain_registry, _ = load(root, None)
+    expected = registry_state(plain_registry)
+    folder = tmp_path / "cache"
+    with Cache.open(folder) as cache:
+        load(root, cache)
+        assert cache.path is not None
+        db = sqlite3.connect(cache.path)
+        db.execute("DELETE FROM entry WHERE ns = 'model'")
+        db.commit()
+        db.close()
+    with Cache.open(folder) as cache:
+        registry, _ = load(root, cache)
+        assert registry_state(registry) == expected
+    # Edited after it was validated and before its model was read: the build stops, and
+    # says which file and what to do, instead of showing a model of other bytes.
+    with Cache.open(folder) as cache:
+        registry, _ = load(root, cache)
+        assert registry is not None
+        disclosure = registry.disclosures[0]
+        path = root / disclosure.source_path.split("disclosures/", 1)[1]
+        assert path.is_file()
+        path.write_text(path.read_text("utf-8") + "# edited\n", "utf-8")
+        with cache._transaction() as db:
+            db.execute("DELETE FROM entry WHERE ns = 'model'")
+        with pytest.raises(sitegen.validate.FileChanged, match="changed during the build"):
+            disclosure.algorithm  # noqa: B018
 
 
 # -- history ------------------------------------------------------------------------------------
