@@ -15,6 +15,7 @@ import pickle
 import re
 import types
 import typing
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -284,13 +285,9 @@ class FileCheck:
     @property
     def model(self) -> Any:
         """The validated model, or None."""
-        if self._model is None and self.valid:
-            if self._model_pickle is not None:
-                self._model = pickle.loads(self._model_pickle)
-            elif self._fetch is not None:
-                self._model = self._fetch()
-            self._model_pickle, self._fetch = None, None
-        return self._model
+        if self._model is not None or not self.valid:
+            return self._model
+        return _RECENT.model(self)
 
     @model.setter
     def model(self, value: Any) -> None:
@@ -312,9 +309,45 @@ class FileCheck:
         return state
 
 
+class _Recent:
+    """The models last read from their pickles or the store, and only those.
+
+    A model takes about four times its pickle in memory (35 KB at 10,000 x 3).  History,
+    the open data and each language's search index read every disclosure once, one after
+    another, so keeping every model read would hold them all in the build process, and in
+    each worker that renders pages: 350 MB apiece at 10,000.  Whatever reads one disclosure
+    at a time (its pages, its rows) finds it here; a model read again after falling out is
+    unpickled again, a tenth of a millisecond.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._models: OrderedDict[int, tuple[FileCheck, Any]] = OrderedDict()
+
+    def model(self, check: FileCheck) -> Any:
+        # Keyed by identity: the check is held here too, so its id is not reused meanwhile.
+        found = self._models.get(id(check))
+        if found is not None:
+            self._models.move_to_end(id(check))
+            return found[1]
+        if check._model_pickle is not None:
+            model = pickle.loads(check._model_pickle)
+        elif check._fetch is not None:
+            model = check._fetch()
+        else:
+            return None
+        self._models[id(check)] = (check, model)
+        if len(self._models) > self.size:
+            self._models.popitem(last=False)
+        return model
+
+
+_RECENT = _Recent(64)
+
+
 class StoredDisclosure(Disclosure):
-    """A disclosure whose algorithm comes from a cached FileCheck and is unpickled on first
-    use: a warm ``validate`` reads none of them, which is most of the time it would take."""
+    """A disclosure whose algorithm comes from a FileCheck's pickle or the store, read when
+    it is asked for: a warm ``validate`` reads none, a rebuild the few it renders."""
 
     _check: FileCheck
 

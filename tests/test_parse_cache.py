@@ -9,6 +9,7 @@ to the settings it was checked under is a miss.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ from sitegen.cache import Cache
 from sitegen.diagnostics import Report
 from sitegen.history import attach_history, version_record
 from sitegen.load import discover
+from sitegen.model import Algorithm
 from sitegen.pipeline import build_site
 from sitegen.quality import check_quality
 from sitegen.registry import Registry
@@ -328,6 +330,38 @@ def test_models_are_read_when_asked_for(tmp_path: Path) -> None:
         assert asked.count("model") == 1
         assert first.algorithm is first.algorithm  # read once, then kept
         assert asked.count("model") == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes fork")
+@pytest.mark.parametrize("run", ["cold, checked in workers", "warm, from the store"])
+def test_a_pass_over_every_disclosure_keeps_only_the_last_models(
+    run: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """History, the open data and the search indexes each read every disclosure in turn; the
+    models they read do not all stay in memory, and each reads the same model again."""
+    plain_registry, _ = load(SAMPLES, None)
+    assert plain_registry is not None
+    expected = [d.algorithm.model_dump(mode="json") for d in plain_registry.disclosures]
+    del plain_registry
+    folder = tmp_path / "cache"
+    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    if run.startswith("warm"):
+        with Cache.open(folder) as cache:
+            load(SAMPLES, cache)
+    monkeypatch.setattr(sitegen.validate, "_RECENT", sitegen.validate._Recent(2))
+
+    def alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is Algorithm)
+
+    with Cache.open(folder) as cache:
+        registry, _ = load(SAMPLES, cache)
+        assert registry is not None and len(registry.disclosures) > 4
+        assert alive() == 0
+        for _ in range(2):
+            assert [d.algorithm.model_dump(mode="json") for d in registry.disclosures] == expected
+            assert alive() == 2
 
 
 def test_a_model_the_store_lost_is_validated_again_from_its_file(tmp_path: Path) -> None:
