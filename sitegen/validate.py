@@ -486,9 +486,11 @@ class _ModelSource:
 
     cache: Cache | None
     key: str
-    path: Path
-    digest: str
+    root: Path  # the source folder: the file is ``root/provider_id/stem.yaml``
+    shown: str  # its path as the user sees it
     provider_id: str
+    stem: str
+    digest: str
     context: dict[str, Any]
 
     def __call__(self) -> Any:
@@ -501,18 +503,16 @@ class _ModelSource:
                 except Exception:  # an unreadable entry is only a miss
                     pass
         try:
-            raw = self.path.read_bytes()
+            raw = (self.root / self.provider_id / f"{self.stem}.yaml").read_bytes()
         except OSError as exc:
-            raise FileChanged(f"{self.path}: cannot read it again: {exc.strerror}") from None
+            raise FileChanged(f"{self.shown}: cannot read it again: {exc.strerror}") from None
         if hashlib.sha256(raw).hexdigest() != self.digest:
-            raise FileChanged(f"{self.path} changed during the build; build again")
-        doc = SourceDoc(
-            str(self.path), Kind.ALGORITHM, self.provider_id, self.path.stem, self.digest
-        )
+            raise FileChanged(f"{self.shown} changed during the build; build again")
+        doc = SourceDoc(self.shown, Kind.ALGORITHM, self.provider_id, self.stem, self.digest)
         doc.raw = raw
         model = check_file(doc, self.context).model
         if model is None:  # the same bytes, context and code cannot give another result
-            raise FileChanged(f"{self.path} no longer validates; build again")
+            raise FileChanged(f"{self.shown} no longer validates; build again")
         return model
 
 
@@ -535,9 +535,8 @@ def check_files(
     from sitegen.content import parsing_pool
 
     def source(i: int) -> _ModelSource:
-        doc = docs[i]
-        path = root / doc.provider_id / f"{doc.stem}.yaml"
-        return _ModelSource(cache, keys[i], path, doc.digest, doc.provider_id, context)
+        d = docs[i]
+        return _ModelSource(cache, keys[i], root, d.path, d.provider_id, d.stem, d.digest, context)
 
     def restored(i: int, blob: bytes, model: bytes | None) -> FileCheck:
         check: FileCheck = pickle.loads(blob)
