@@ -198,9 +198,7 @@ def test_site_settings_invalidate(tmp_path: Path, edit: tuple[str, str]) -> None
         assert "filing.number" in report.render("text")
 
 
-def test_hit_skips_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "cache"
-    same_every_way(SAMPLES, folder)
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = sitegen.load.parse_yaml
 
@@ -209,6 +207,13 @@ def test_hit_skips_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sitegen.load, "parse_yaml", counting)
+    return calls
+
+
+def test_hit_skips_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cache"
+    same_every_way(SAMPLES, folder)
+    calls = _counting_parses(monkeypatch)
     with Cache.open(folder) as cache:
         load(SAMPLES, cache)
     assert calls == []
@@ -263,18 +268,6 @@ def _stored_count(cache: Cache, namespace: str) -> int:
     finally:
         db.close()
     return int(count)
-
-
-def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = sitegen.load.parse_yaml
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sitegen.load, "parse_yaml", counting)
-    return calls
 
 
 def test_check_alone_stores_no_models_and_a_build_makes_them(
