@@ -300,7 +300,7 @@ def _codeowners(args: argparse.Namespace) -> int:
     from sitegen.pipeline import load_registry
 
     report = Report()
-    registry = load_registry(args.source, report)
+    registry = load_registry(args.source, report, models=False)  # reads providers only
     if registry is None:
         raise InvalidInput(report)
     try:
