@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -164,6 +165,19 @@ def _run_bench(tmp_path: Path, *extra: str) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.slow
+def test_a_failed_measured_run_says_why_without_a_traceback(tmp_path: Path) -> None:
+    """The benchmark shows a failed run's error output: a sentence, not a traceback."""
+    out = tmp_path / "site"
+    out.write_text("a file where the output folder should be", "utf-8")
+    env = {**os.environ, "SITEGEN_CACHE_DIR": "off"}
+    source = str(Path(__file__).resolve().parent.parent / "disclosures")
+    command = [sys.executable, "-m", "sitegen.bench.child", "build", source, str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: output path {out} exists and is not a folder"
+    assert done.stdout == ""
+
+
 def test_small_benchmark_reports_every_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,6 +19,16 @@ from typing import Any  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
+    from sitegen.diagnostics import SitegenError
+
+    try:
+        return _measured(argv)
+    except SitegenError as exc:  # a full disk, an output path that is a file: said, not traced
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+
+
+def _measured(argv: list[str]) -> int:
     from sitegen.diagnostics import InvalidInput
     from sitegen.pipeline import build_site, check
     from sitegen.timing import recording
