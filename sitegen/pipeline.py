@@ -142,7 +142,7 @@ def _build(
     # pages' garbage is collected without scanning them again (a rebuild spent a sixth of
     # its time there), and forked workers do not touch their pages to do it.
     gc.freeze()
-    theme = Theme(theme_dir)
+    theme = Theme(theme_dir, cache)
     renderer = Renderer(registry, theme)
     renderer.extra_context.update({"csp": CSP, "extra_nav": []})
     history = HistoryPages(renderer)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.bccache import Bucket
 
+from sitegen.cache import Cache
 from sitegen.diagnostics import SitegenError
 from sitegen.load import YamlProblem, parse_yaml
 from sitegen.markdown import render_markdown
@@ -38,8 +40,32 @@ class Shown:
         return self.text
 
 
+class StoredTemplates(BytecodeCache):
+    """Compiled templates kept in the build cache.
+
+    Compiling the theme's templates took a rebuild 0.12 s, as much as rendering the changed
+    disclosure's pages.  Jinja2 finds an entry by the template's name and file and uses it
+    only if the source's checksum matches (and the Python version, in its header), so an
+    edited template is compiled again; the store's name digests Jinja2's version.
+    """
+
+    NAMESPACE = "template"
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        # ``here``: a forked worker compiling a template reads through its own connection.
+        stored = self.cache.here().get(self.NAMESPACE, bucket.key)
+        if isinstance(stored, bytes):
+            bucket.bytecode_from_string(stored)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.cache.here().put(self.NAMESPACE, bucket.key, bucket.bytecode_to_string())
+
+
 class Theme:
-    def __init__(self, root: Path = DEFAULT_THEME) -> None:
+    def __init__(self, root: Path = DEFAULT_THEME, cache: Cache | None = None) -> None:
         if not (root / "templates").is_dir():
             raise ThemeError(f"theme folder {root} has no templates/ folder")
         self.root = root
@@ -53,6 +79,7 @@ class Theme:
             # A theme is loaded per build (``serve`` loads it again after a change), so its
             # templates never change under it: no file-date check on every render.
             auto_reload=False,
+            bytecode_cache=StoredTemplates(cache) if cache is not None and cache.enabled else None,
         )
         self.env.filters["markdown"] = render_markdown
         strings_file = root / "strings.yaml"
