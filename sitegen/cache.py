@@ -134,6 +134,9 @@ class Cache:
                 "ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "
                 "PRIMARY KEY (ns, key)) WITHOUT ROWID"
             )
+            # The keys alone, for counting and pruning a namespace (``keep_only``): through
+            # the table itself that reads every value, 0.18 s for 30,000 stored versions.
+            db.execute("CREATE INDEX IF NOT EXISTS entry_keys ON entry (ns, key)")
             self._db = db
         except sqlite3.Error as exc:
             self._fail(exc)

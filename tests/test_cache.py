@@ -29,6 +29,28 @@ def test_round_trip_and_namespaces(tmp_path: Path) -> None:
         assert again.get("b", "k1") == 3
 
 
+def test_pruning_a_namespace_reads_its_keys_not_its_values(tmp_path: Path) -> None:
+    """``keep_only`` counts and prunes through the keys' index: large stored versions are
+    never read to do it (they were, and it cost a rebuild a fifth of a second)."""
+    with Cache.open(tmp_path) as store:
+        store.put_many("big", ((str(i), b"v" * 20_000) for i in range(50)))
+        store.put_many("other", [("0", 1)])
+        assert store._db is not None
+        for sql in (
+            "SELECT count(*) FROM entry WHERE ns = ?",
+            "SELECT key FROM entry WHERE ns = ?",
+        ):
+            plan = " ".join(
+                row[-1] for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}", ("big",))
+            )
+            assert "COVERING INDEX entry_keys" in plan, plan
+        store.keep_only("big", [str(i) for i in range(0, 50, 5)])
+        assert sorted(store.get_many("big", [str(i) for i in range(50)]), key=int) == [
+            str(i) for i in range(0, 50, 5)
+        ]
+        assert store.get("other", "0") == 1
+
+
 def test_many_keys_in_chunks(tmp_path: Path) -> None:
     with Cache.open(tmp_path) as store:
         store.put_many("n", ((str(i), i) for i in range(2000)))
