@@ -129,6 +129,7 @@ class Cache:
             db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA mmap_size=1073741824")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entry ("
                 "ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, "

@@ -2,10 +2,10 @@
 
 The category and filings pages, ``api/registry.json``, the CSV and the search index hold a
 row for every disclosure.  A rebuild after one change would otherwise load and lay out all
-10,000 of them again; here each row is stored in the build cache under the disclosure's
+10,000 of them again; here each row is stored in the build cache with the disclosure's
 unit key (``sitegen.units``), which digests everything the disclosure's own pages are made
 from (its file, provider, versions, the site settings, the theme and the code), so a row
-found under it is the row this build would make.  Rows are made, not found, for what
+found with it is the row this build would make.  Rows are made, not found, for what
 changed, and the output is assembled from them in the usual order: the same bytes either
 way, as the tests check against builds without a cache.
 """
@@ -45,22 +45,35 @@ class Fragments:
         store = cache if cache is not None else self.cache.here() if self.cache else None
         if store is None or not store.enabled or not self.keys:
             return [make(d) for d in disclosures]
-        # Stored under the disclosure's key with its unit key beside the row: a changed
-        # disclosure's new row replaces its old one instead of leaving it behind.
+        # Stored by provider: one entry holds each of its disclosures' rows with the unit
+        # key beside it.  A rebuild reads 400 entries instead of 10,000 (a query and an
+        # unpickling each: 0.26 s for the records of ``api/registry.json``) and writes one
+        # provider's again.
         namespace = f"rows:{what}"
-        found: dict[str, Any] = store.get_many(namespace, (d.key for d in disclosures))
-        new: list[tuple[str, tuple[str, Any]]] = []
-        out: list[T] = []
-        for d in disclosures:
-            unit = self.keys.get(d.key, "")
-            entry = found.get(d.key)
-            if unit and isinstance(entry, tuple) and len(entry) == 2 and entry[0] == unit:
-                out.append(entry[1])
-                continue
-            row = make(d)
-            if unit:
-                new.append((d.key, (unit, row)))
-            out.append(row)
-        store.put_many(namespace, new)
-        store.keep_only(namespace, (d.key for d in disclosures))
+        groups: dict[str, list[tuple[int, Disclosure]]] = {}
+        for position, d in enumerate(disclosures):
+            groups.setdefault(d.key.partition("/")[0], []).append((position, d))
+        found: dict[str, Any] = store.get_many(namespace, groups)
+        out: list[Any] = [None] * len(disclosures)
+        changed: list[tuple[str, dict[str, tuple[str, Any]]]] = []
+        for group, members in groups.items():
+            stored = found.get(group)
+            old: dict[str, Any] = stored if isinstance(stored, dict) else {}
+            chunk: dict[str, tuple[str, Any]] = {}
+            made = False
+            for position, d in members:
+                unit = self.keys.get(d.key, "")
+                entry = old.get(d.key)
+                if unit and isinstance(entry, tuple) and len(entry) == 2 and entry[0] == unit:
+                    row = entry[1]
+                else:
+                    row = make(d)
+                    made = made or bool(unit)
+                if unit:
+                    chunk[d.key] = (unit, row)
+                out[position] = row
+            if made or chunk.keys() != old.keys():  # new rows, or a disclosure gone
+                changed.append((group, chunk))
+        store.put_many(namespace, changed)
+        store.keep_only(namespace, groups)
         return out
