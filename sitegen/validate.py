@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import json
 import pickle
 import re
@@ -26,8 +25,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sitegen.cache import Cache, digest
-from sitegen.diagnostics import Report, Severity, SitegenError
-from sitegen.load import FieldPath, Kind, SourceDoc, Sources, YamlProblem, collector_paused
+from sitegen.diagnostics import Report, Severity
+from sitegen.load import (
+    FieldPath,
+    FileChanged,
+    Kind,
+    SourceDoc,
+    Sources,
+    YamlProblem,
+    collector_paused,
+    read_again,
+)
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
     DEFAULT_LANGUAGES,
@@ -477,10 +485,6 @@ def _check_range(start: int, stop: int, context: dict[str, Any], models: bool) -
         return [_stored(check_file(doc.unparsed(), context), models) for doc in _FORKED[start:stop]]
 
 
-class FileChanged(SitegenError):
-    """A file's bytes are no longer those it was validated from (edited during the build)."""
-
-
 @dataclass(frozen=True)
 class _ModelSource:
     """Where an algorithm's model comes from when it is first asked for: the store, else
@@ -505,12 +509,9 @@ class _ModelSource:
                     return pickle.loads(blob)
                 except Exception:  # an unreadable entry is only a miss
                     pass
-        try:
-            raw = (self.root / self.provider_id / f"{self.stem}.yaml").read_bytes()
-        except OSError as exc:
-            raise FileChanged(f"{self.shown}: cannot read it again: {exc.strerror}") from None
-        if hashlib.sha256(raw).hexdigest() != self.digest:
-            raise FileChanged(f"{self.shown} changed during the build; build again")
+        raw = read_again(
+            self.root / self.provider_id / f"{self.stem}.yaml", self.shown, self.digest
+        )
         doc = SourceDoc(self.shown, Kind.ALGORITHM, self.provider_id, self.stem, self.digest)
         doc.raw = raw
         model = check_file(doc, self.context).model

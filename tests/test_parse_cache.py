@@ -14,6 +14,7 @@ import hashlib
 import shutil
 import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,99 @@ def test_placeholder_id_from_path(tmp_path: Path) -> None:
     assert first.render("text") != second.render("text")
 
 
+# -- files not read again -------------------------------------------------------------------
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The source files read from disk (by name)."""
+    names: list[str] = []
+    real = sitegen.load._read_regular
+
+    def counting(path: Path, *rest: Any) -> bytes:
+        names.append(path.name)
+        return real(path, *rest)
+
+    monkeypatch.setattr(sitegen.load, "_read_regular", counting)
+    return names
+
+
+def recorded_later(monkeypatch: pytest.MonkeyPatch, seconds: float = 10.0) -> None:
+    """Record the files' status as if some seconds after they were written: a status taken
+    within seconds of a change is not trusted (the clock's tick may hide a second change)."""
+    real = time.time_ns
+    later = int(seconds * 1e9)
+    monkeypatch.setattr(time, "time_ns", lambda: real() + later)
+
+
+def test_a_file_whose_status_is_unchanged_is_not_read_again(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    count = len(list(root.rglob("*.yaml")))
+    plain_registry, plain = load(root, None)
+    recorded_later(monkeypatch)
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+    reads.clear()
+    with Cache.open(tmp_path / "cache") as cache:
+        registry, report = load(root, cache)
+        state = registry_state(registry)  # the models, from the store
+    assert reads == []
+    assert (outputs(report), state) == (outputs(plain), registry_state(plain_registry))
+    # Edited, even to the same size: read, checked again, and shown.
+    feed = root / "acme/feed.yaml"
+    text = feed.read_text("utf-8")
+    assert "en: Acme feed recommendation}" in text
+    feed.write_text(text.replace("recommendation}", "Recommendation}"), "utf-8")
+    with Cache.open(tmp_path / "cache") as cache:
+        registry, report = load(root, cache)
+        state = registry_state(registry)
+    assert reads == ["feed.yaml"]
+    plain_registry, plain = load(root, None)
+    assert (outputs(report), state) == (outputs(plain), registry_state(plain_registry))
+    assert "Acme feed Recommendation" in str(state)
+    assert count > 2
+
+
+def test_a_status_taken_right_after_a_change_is_not_trusted(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+    first = len(reads)
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+    # The files were written moments before they were recorded: all of them read again.
+    assert len(reads) == 2 * first and first > 2
+
+
+def test_a_record_that_no_longer_holds_stops_the_build_by_name(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the record vouched for is read when its check is not stored; bytes that are
+    not the recorded ones (the file changed within the clock's tick) stop the build."""
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    recorded_later(monkeypatch)
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+        seen = sitegen.load.Seen(cache, root)
+        name = str(root / "acme" / "feed.yaml")
+        status, _ = seen.old[name]
+        cache.put(seen.NAMESPACE, seen.key, (seen.since, {**seen.old, name: (status, "0" * 64)}))
+        with cache._transaction() as db:
+            db.execute("DELETE FROM entry WHERE ns = 'file'")
+    with (
+        Cache.open(tmp_path / "cache") as cache,
+        pytest.raises(sitegen.load.FileChanged, match=r"acme/feed\.yaml changed during the build"),
+    ):
+        load(root, cache)
+
+
 def test_changed_file_is_checked_again(tmp_path: Path) -> None:
     root = tmp_path / "disclosures"
     shutil.copytree(MINI, root)
@@ -192,7 +286,7 @@ def test_site_settings_invalidate(tmp_path: Path, edit: tuple[str, str]) -> None
     site.write_text(site.read_text("utf-8").replace(*edit), "utf-8")
     with Cache.open(folder) as cache:
         _, report = load(root, cache)
-        assert cache.hits == 0  # every file, and site.yaml itself
+        assert cache.hits == 1  # the files' status only: no file's check, nor site.yaml's
     assert outputs(report) == outputs(load(root, None)[1])
     if "filing" in edit[1]:
         assert "filing.number" in report.render("text")
@@ -385,7 +479,7 @@ def test_a_model_the_store_lost_is_validated_again_from_its_file(tmp_path: Path)
         path.write_text(path.read_text("utf-8") + "# edited\n", "utf-8")
         with cache._transaction() as db:
             db.execute("DELETE FROM entry WHERE ns = 'model'")
-        with pytest.raises(sitegen.validate.FileChanged, match="changed during the build"):
+        with pytest.raises(sitegen.load.FileChanged, match="changed during the build"):
             disclosure.algorithm  # noqa: B018
 
 
