@@ -509,23 +509,35 @@ def index_file(
     cache = cache if cache is not None else Cache(None)
     if fragments is not None and fragments.keys and cache.enabled:
 
-        def row(d: Disclosure) -> tuple[Analysis, list[Any]]:
-            return analyse(index_document(d, 0, lang, default)), store_row(d, lang, default)
+        def row(d: Disclosure) -> tuple[Analysis, list[Any], str]:
+            analysis = analyse(index_document(d, 0, lang, default))
+            # The analysis by digest, for the index's key below.
+            found = digest(json.dumps(analysis, ensure_ascii=False))
+            return analysis, store_row(d, lang, default), found
 
         rows = fragments.rows(f"search:{lang}", registry.disclosures, row, cache=cache)
-        analyses: list[Analysis] = [analysis for analysis, _ in rows]
-        store = [entry for _, entry in rows]
-    else:
-        documents = [
-            index_document(d, i, lang, default) for i, d in enumerate(registry.disclosures)
-        ]
-        analyses = analyse_all(documents, lang, cache)
-        store = None
+        # The inverted index depends on the analyses alone: a change that leaves every
+        # disclosure's searchable text as it was (a change note, a date, a filing's status,
+        # the mechanism) keeps it, and assembling it again was most of a rebuild's search
+        # work (0.7 s of CPU per language at 10,000 disclosures).
+        namespace = f"search-index-{lang}"
+        key = digest(str(FORMAT), *(found for _, _, found in rows))
+        index = cache.get(namespace, key)
+        if not isinstance(index, bytes):
+            index = dumps(index_of([analysis for analysis, _, _ in rows]))
+            cache.put(namespace, key, index)
+            cache.keep_only(namespace, [key])
+        store = document_store(registry, theme, urls, lang, [entry for _, entry, _ in rows])
+        # What ``dumps`` of the whole gives (as below), with the index's JSON as kept.
+        head = b'{"v":' + dumps(FORMAT) + b',"lang":' + dumps(lang) + b',"index":'
+        return head + index + b"," + dumps(store)[1:]
+    documents = [index_document(d, i, lang, default) for i, d in enumerate(registry.disclosures)]
+    analyses = analyse_all(documents, lang, cache)
     data = {
         "v": FORMAT,
         "lang": lang,
         "index": index_of(analyses),
-        **document_store(registry, theme, urls, lang, store),
+        **document_store(registry, theme, urls, lang),
     }
     return dumps(data)
 

@@ -360,6 +360,37 @@ def test_rebuild_lays_out_only_the_changed_disclosure_in_shared_files(
     assert tree(out) == clean(repo, tmp_path)
 
 
+def test_the_search_index_is_assembled_again_only_when_searchable_text_changes(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inverted index is kept while every disclosure's analysis is the same: a change to
+    text the index does not hold (the mechanism) keeps it, a summary's change does not."""
+    from sitegen import search
+
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    assembled: list[int] = []
+    real = search.index_of
+
+    def counting(analyses: Any) -> Any:
+        assembled.append(len(analyses))
+        return real(analyses)
+
+    monkeypatch.setattr(search, "index_of", counting)
+    text = repo.read(SAMPLE)
+    assert "  zh: |\n    1. **" in text
+    repo.write(SAMPLE, text.replace("  zh: |\n    1. **", "  zh: |\n    1. （修订）**", 1))
+    repo.commit("Revise the mechanism", "2025-02-01T00:00:00Z")
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    assert assembled == []
+    assert tree(out) == clean(repo, tmp_path)
+    edit_summary(repo, "2025-03-01T00:00:00Z")  # its Chinese text
+    assembled.clear()
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    assert len(assembled) == 1  # the Chinese index; the English one is kept
+    assert tree(out) == clean(repo, tmp_path, "clean2")
+
+
 def test_registry_json_from_rows_equals_the_snapshot(repo: Repo, tmp_path: Path) -> None:
     from sitegen.diagnostics import Report
     from sitegen.export import dumps, registry_json, registry_snapshot
