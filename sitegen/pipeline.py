@@ -161,7 +161,11 @@ def _build(
     with phase("write"), SiteWriter(out, previous) as writer, closing(search), ExitStack() as on:
         # The search indexes go first on the units' workers when there are any.
         pending = units.start(
-            writer.sink, lambda u: writer.reuse(u.name, u.key), jobs, first=search.start
+            writer.sink,
+            lambda u: writer.reuse(u.name, u.key),
+            jobs,
+            first=search.start,
+            shared=search.forks(),
         )
         # A build that fails before collecting the units stops their workers (queued work
         # is dropped) before the staging folder they write into is removed.

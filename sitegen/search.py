@@ -606,22 +606,27 @@ class SearchStage:
         if self._futures:
             return
         languages = list(self.registry.languages)
-        workers = min(len(languages), cores())
-        if pool is None and (
-            workers < 2
-            or len(self.registry.disclosures) < PARALLEL_MIN
-            or not sys.platform.startswith("linux")
-        ):
+        if pool is None and not self.forks():
             return
         _JOB = (self.registry, self.theme, self.urls, self.cache, self.fragments)
         try:
             if pool is None:
+                workers = min(len(languages), cores())
                 pool = self._pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
             self._futures = {lang: pool.submit(_index_job, lang) for lang in languages}
         except (OSError, BrokenProcessPool):
             self._futures = {}
         finally:
             _JOB = None  # the workers forked at the first submits and have their copies
+
+    def forks(self) -> bool:
+        """Whether :meth:`start` forks workers of its own when given none."""
+        workers = min(len(self.registry.languages), cores())
+        return (
+            workers >= 2
+            and len(self.registry.disclosures) >= PARALLEL_MIN
+            and sys.platform.startswith("linux")
+        )
 
     def files(self) -> Iterator[tuple[str, bytes]]:
         """The index files, from the workers :meth:`start` forked, else made here."""

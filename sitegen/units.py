@@ -245,13 +245,16 @@ class Units:
         reuse: Callable[[Unit], UnitFiles | None],
         workers: int | None = None,
         first: Callable[[ProcessPoolExecutor], None] | None = None,
+        shared: bool = False,
     ) -> Pending:
         """Set the units to work: the ones ``reuse`` cannot keep are handed to worker
         processes at once (when that pays), so the caller can render shared pages meanwhile.
 
         ``first`` is given the workers before any unit, to queue another stage's jobs on them
         (the search indexes): two stages sharing the cores in turn hold half the memory of
-        two pools at once, and take no longer when the cores are busy anyway.
+        two pools at once, and take no longer when the cores are busy anyway.  ``shared``:
+        that stage forks workers in any case, so even a few units go to them (a rebuild's,
+        which the build process would otherwise render while they sit idle).
         """
         pending = Pending(self, sink)
         for unit in self.units:
@@ -260,7 +263,8 @@ class Units:
         todo = [unit for unit, kept in pending.order if kept is None]
         count = len(todo)
         workers = workers if workers is not None else cores()
-        if workers >= 2 and count >= PARALLEL_MIN and sys.platform.startswith("linux"):
+        enough = count >= PARALLEL_MIN or (shared and count > 0 and first is not None)
+        if workers >= 2 and enough and sys.platform.startswith("linux"):
             pending.submit(todo, workers, first)
         return pending
 

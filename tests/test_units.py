@@ -101,6 +101,45 @@ def test_search_indexes_go_first_on_the_units_workers(
     assert tree(tmp_path / "site") == clean(repo, tmp_path)
 
 
+def test_a_rebuilds_few_units_go_to_the_workers_the_search_forks_anyway(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too few changed units for a pool of their own, but the search indexes fork workers
+    in any case: the units are rendered there, not in the build process, and the site is
+    the same.  Without workers for the search, they stay in the build process."""
+    from sitegen import search
+
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 10**9)
+    render = units_module.Units.render
+
+    def marked(self: Any, unit: Any, sink: Any) -> Any:
+        (tmp_path / f"rendered-by-{os.getpid()}").touch()  # seen from any process
+        return render(self, unit, sink)
+
+    monkeypatch.setattr(units_module.Units, "render", marked)
+
+    def renderers() -> set[int]:
+        found = {int(p.name.rsplit("-", 1)[1]) for p in tmp_path.glob("rendered-by-*")}
+        for p in tmp_path.glob("rendered-by-*"):
+            p.unlink()
+        return found
+
+    monkeypatch.setattr(search, "PARALLEL_MIN", 0)  # the search forks its workers
+    edit_summary(repo)
+    result = build(repo, out, Cache.open(tmp_path / "cache"), jobs=2)
+    assert result.updated
+    pids = renderers()
+    assert pids and os.getpid() not in pids
+    assert tree(out) == clean(repo, tmp_path)
+    monkeypatch.setattr(search, "PARALLEL_MIN", 10**9)  # the search stays in this process
+    edit_summary(repo, "2025-03-01T00:00:00Z")
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=2)
+    assert renderers() == {os.getpid()}
+    assert tree(out) == clean(repo, tmp_path, "clean2")
+
+
 def test_rebuild_renders_only_the_category_page_of_the_changed_disclosure(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
