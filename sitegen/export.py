@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -161,14 +160,6 @@ def registry_json(registry: Registry, urls: Urls, fragments: Fragments | None = 
         "record-utf8", registry.disclosures, lambda d: dumps(disclosure_record(d, urls))[:-1]
     )
     return b"".join([head, b',"disclosures":[', b",".join(records), b"]}\n"])
-
-
-def api_files(
-    registry: Registry, urls: Urls, fragments: Fragments | None = None
-) -> Iterator[tuple[str, bytes]]:
-    """The whole registry as JSON and CSV (each disclosure's own file: ``disclosure_file``)."""
-    yield urls.api_registry(), registry_json(registry, urls, fragments)
-    yield urls.api_csv(), registry_csv(registry, urls, fragments)
 
 
 def disclosure_file(disclosure: Disclosure, urls: Urls) -> tuple[str, bytes]:

@@ -246,6 +246,7 @@ class Units:
         workers: int | None = None,
         first: Callable[[ProcessPoolExecutor], None] | None = None,
         shared: bool = False,
+        spare: Callable[[ProcessPoolExecutor], None] | None = None,
     ) -> Pending:
         """Set the units to work: the ones ``reuse`` cannot keep are handed to worker
         processes at once (when that pays), so the caller can render shared pages meanwhile.
@@ -254,7 +255,9 @@ class Units:
         (the search indexes): two stages sharing the cores in turn hold half the memory of
         two pools at once, and take no longer when the cores are busy anyway.  ``shared``:
         that stage forks workers in any case, so even a few units go to them (a rebuild's,
-        which the build process would otherwise render while they sit idle).
+        which the build process would otherwise render while they sit idle).  ``spare`` is
+        then given the workers too, after ``first`` and before the units, to queue work of
+        the build process on them: with few units they have time to spare.
         """
         pending = Pending(self, sink)
         for unit in self.units:
@@ -263,9 +266,10 @@ class Units:
         todo = [unit for unit, kept in pending.order if kept is None]
         count = len(todo)
         workers = workers if workers is not None else cores()
-        enough = count >= PARALLEL_MIN or (shared and count > 0 and first is not None)
+        few = count < PARALLEL_MIN
+        enough = not few or (shared and count > 0 and first is not None)
         if workers >= 2 and enough and sys.platform.startswith("linux"):
-            pending.submit(todo, workers, first)
+            pending.submit(todo, workers, first, spare if few else None)
         return pending
 
 
@@ -284,6 +288,7 @@ class Pending:
         todo: list[Unit],
         workers: int,
         first: Callable[[ProcessPoolExecutor], None] | None = None,
+        spare: Callable[[ProcessPoolExecutor], None] | None = None,
     ) -> None:
         global _STATE
         _STATE = (self.units, self.sink)
@@ -291,6 +296,8 @@ class Pending:
             self.pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
             if first is not None:  # the workers fork at its first submit, with _STATE set
                 first(self.pool)
+            if spare is not None:
+                spare(self.pool)
             index = {id(u): i for i, u in enumerate(self.units.units)}
             # Several units per task (fewer round trips), small enough to share out evenly.
             for b, batch in enumerate(_batches(todo, workers * 8)):

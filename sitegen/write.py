@@ -196,6 +196,7 @@ class SiteWriter:
         self.units: dict[str, UnitFiles] = {}
         self.shared: dict[str, tuple[str, int]] = {}
         self.build = ""  # set by the pipeline before the writer finishes (see ``finish``)
+        self.elsewhere = 0  # files other than units' written by other processes
 
     @property
     def updating(self) -> bool:
@@ -213,7 +214,7 @@ class SiteWriter:
 
     @property
     def written(self) -> int:
-        return self.sink.written + sum(u.written for u in self.units.values())
+        return self.sink.written + self.elsewhere + sum(u.written for u in self.units.values())
 
     def __enter__(self) -> SiteWriter:
         _check_output(self.out)
@@ -233,12 +234,24 @@ class SiteWriter:
 
     def write(self, path: str, data: bytes) -> None:
         """A file outside the units; in an update, written only when its bytes changed."""
+        path, digest, size, _ = self.stage(path, data, self.sink)  # ``sink`` counts it
+        self.record(path, digest, size)
+
+    def stage(self, path: str, data: bytes, sink: Sink) -> tuple[str, str, int, int]:
+        """Put a file outside the units into the staging folder through ``sink`` (a forked
+        worker's own), unless the previous site has the same bytes; (path, digest, size,
+        files written) for :meth:`record` in the build process."""
         _safe(path)
         digest = file_digest(data)
-        self.shared[path] = (digest, len(data))
         if self.previous is not None and self.previous.shared.get(path, ("",))[0] == digest:
-            return
-        self.sink.put(path, data)
+            return path, digest, len(data), 0
+        sink.put(path, data)
+        return path, digest, len(data), 1
+
+    def record(self, path: str, digest: str, size: int, written_elsewhere: int = 0) -> None:
+        """A file :meth:`stage` put in place; ``written_elsewhere``: by another process."""
+        self.shared[path] = (digest, size)
+        self.elsewhere += written_elsewhere
 
     def copy(self, path: str, source: Path) -> None:
         try:

@@ -17,6 +17,7 @@ from gitrepo import Repo
 
 from sitegen import cache as cache_module
 from sitegen import historypages
+from sitegen import pipeline as pipeline_module
 from sitegen import units as units_module
 from sitegen.cache import Cache
 from sitegen.diagnostics import SitegenError
@@ -101,7 +102,7 @@ def test_search_indexes_go_first_on_the_units_workers(
     assert tree(tmp_path / "site") == clean(repo, tmp_path)
 
 
-def test_a_rebuilds_few_units_go_to_the_workers_the_search_forks_anyway(
+def test_a_rebuilds_few_units_and_open_data_go_to_the_workers_the_search_forks_anyway(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Too few changed units for a pool of their own, but the search indexes fork workers
@@ -119,10 +120,17 @@ def test_a_rebuilds_few_units_go_to_the_workers_the_search_forks_anyway(
         return render(self, unit, sink)
 
     monkeypatch.setattr(units_module.Units, "render", marked)
+    registry_json = pipeline_module.registry_json
 
-    def renderers() -> set[int]:
-        found = {int(p.name.rsplit("-", 1)[1]) for p in tmp_path.glob("rendered-by-*")}
-        for p in tmp_path.glob("rendered-by-*"):
+    def exported(*args: Any) -> bytes:
+        (tmp_path / f"exported-by-{os.getpid()}").touch()
+        return registry_json(*args)
+
+    monkeypatch.setattr(pipeline_module, "registry_json", exported)
+
+    def renderers(what: str = "rendered") -> set[int]:
+        found = {int(p.name.rsplit("-", 1)[1]) for p in tmp_path.glob(f"{what}-by-*")}
+        for p in tmp_path.glob(f"{what}-by-*"):
             p.unlink()
         return found
 
@@ -132,11 +140,15 @@ def test_a_rebuilds_few_units_go_to_the_workers_the_search_forks_anyway(
     assert result.updated
     pids = renderers()
     assert pids and os.getpid() not in pids
+    # So is api/registry.json, which they have time for.
+    exporters = renderers("exported")
+    assert len(exporters) == 1 and os.getpid() not in exporters
     assert tree(out) == clean(repo, tmp_path)
     monkeypatch.setattr(search, "PARALLEL_MIN", 10**9)  # the search stays in this process
     edit_summary(repo, "2025-03-01T00:00:00Z")
     build(repo, out, Cache.open(tmp_path / "cache"), jobs=2)
     assert renderers() == {os.getpid()}
+    assert renderers("exported") == {os.getpid()}
     assert tree(out) == clean(repo, tmp_path, "clean2")
 
 
