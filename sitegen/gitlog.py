@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -137,8 +138,14 @@ class Git:
 
     def log(self, prefix: str, rev: str = "HEAD") -> list[Commit]:
         """Every first-parent commit that touched ``prefix``, oldest first, with raw changes."""
+        return self.start_log(prefix, rev).result()
+
+    def start_log(self, prefix: str, rev: str = "HEAD") -> PendingLog:
+        """:meth:`log`, started now and read later: git works out the changes (a fifth of a
+        second at 10,000 disclosures) while the caller does something else."""
         spec = f"{prefix}/" if prefix else "."
-        out = self.run(
+        return PendingLog(
+            self,
             "log",
             "-z",
             "--raw",
@@ -155,8 +162,7 @@ class Git:
             rev,
             "--",
             spec,
-        ).stdout
-        return list(parse_log(out))
+        )
 
     def diff(self, old: str, new: str, prefix: str) -> list[RawChange]:
         """Files under ``prefix`` that differ between two trees, renames detected."""
@@ -182,6 +188,49 @@ class Git:
         """The blob id of ``path`` at ``rev``, or None."""
         result = self.run("rev-parse", "--verify", "--quiet", f"{rev}:{path}", check=False)
         return result.stdout.decode().strip() or None if result.returncode == 0 else None
+
+
+class PendingLog:
+    """A ``git log`` running in the background.
+
+    Its output goes to a temporary file rather than a pipe, so git runs to the end without
+    anyone reading, and no thread is needed (the build forks worker processes meanwhile).
+    """
+
+    def __init__(self, git: Git, *args: str) -> None:
+        self.args = args
+        # Open until ``close``, which ``result`` calls: the object's own lifetime.
+        self.out = tempfile.TemporaryFile()  # noqa: SIM115
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115
+        command = ["git", *_CONFIG, "--no-pager", *args]
+        try:
+            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                command, cwd=git.top, env=_env(), stdout=self.out, stderr=self.err
+            )
+        except OSError as exc:
+            self.close()
+            raise GitUnavailable(f"cannot run git: {exc.strerror}") from None
+
+    def result(self) -> list[Commit]:
+        try:
+            assert self.process is not None
+            if self.process.wait() != 0:
+                self.err.seek(0)
+                text = self.err.read().decode("utf-8", "replace").strip()
+                raise GitUnavailable(f"git {self.args[0]} failed: {_last_line(text)}")
+            self.out.seek(0)
+            return list(parse_log(self.out.read()))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop git if it still runs (a build that failed first) and drop its output."""
+        process, self.process = getattr(self, "process", None), None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        self.out.close()
+        self.err.close()
 
 
 def _last_line(text: str) -> str:

@@ -11,6 +11,7 @@ that no longer validates is kept as raw text with the reason, never dropped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -39,7 +40,14 @@ from sitegen.content import (
     parsing_pool,
 )
 from sitegen.diff import Diff
-from sitegen.gitlog import BlobReader, Commit, Git, GitUnavailable, NotARepository
+from sitegen.gitlog import (
+    BlobReader,
+    Commit,
+    Git,
+    GitUnavailable,
+    NotARepository,
+    PendingLog,
+)
 from sitegen.load import YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm, FilingStatus, Provider
 from sitegen.registry import Disclosure, Ending, Event, Registry, Version, sort_disclosures
@@ -449,6 +457,7 @@ def read_history(
     known: Mapping[str, Any],
     providers: set[str],
     cache: Cache | None = None,
+    log: PendingLog | None = None,
 ) -> History:
     """One log pass and one blob batch.
 
@@ -459,7 +468,7 @@ def read_history(
     their content stays in the cache until a page needs it.
     """
     prefix = git.prefix(folder)
-    commits = git.log(prefix)
+    commits = log.result() if log is not None else git.log(prefix)
     walker = _Walker(prefix)
     needed = list(dict.fromkeys(walker.blobs(commits)))
     settings = json.dumps(context, sort_keys=True, ensure_ascii=False)
@@ -653,20 +662,44 @@ def unavailable_reason(folder: Path) -> tuple[Git | None, str]:
     return git, ""
 
 
-def attach_history(registry: Registry, folder: Path, cache: Cache | None = None) -> Registry:
+class LogAhead:
+    """The repository of a registry folder, and its log already being read (or why not).
+
+    Made before the files are loaded, so git works out the log meanwhile; ``close`` stops it
+    if the build ends first.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.git, self.reason = unavailable_reason(folder)
+        self.log: PendingLog | None = None
+        if self.git is not None:
+            # On failure the log is read again, and the failure reported, by attach_history.
+            with contextlib.suppress(GitUnavailable):
+                self.log = self.git.start_log(self.git.prefix(folder))
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+
+
+def attach_history(
+    registry: Registry, folder: Path, cache: Cache | None = None, ahead: LogAhead | None = None
+) -> Registry:
     """Give every disclosure its versions, add tombstones for deleted ones, list all events.
 
     Without usable history the registry is unchanged except for ``history_note``, which says
-    why; the build goes on with current versions only.
+    why; the build goes on with current versions only.  ``ahead``: this folder's, made before.
     """
-    git, reason = unavailable_reason(folder)
+    git, reason = (ahead.git, ahead.reason) if ahead is not None else unavailable_reason(folder)
     if git is None:
         registry.history_note = reason
         return registry
     context = validation_context(registry)
     known = _CurrentData(registry.disclosures)
+    log = ahead.log if ahead is not None else None
     try:
-        history = read_history(git, folder, context, known, set(registry.providers), cache)
+        history = read_history(git, folder, context, known, set(registry.providers), cache, log)
     except GitUnavailable as exc:
         registry.history_note = f"history unavailable: {exc}"
         return registry

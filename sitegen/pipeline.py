@@ -21,7 +21,7 @@ from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import registry_csv, registry_json
 from sitegen.feeds import Feeds
 from sitegen.fragments import Fragments
-from sitegen.history import attach_history
+from sitegen.history import LogAhead, attach_history
 from sitegen.historypages import HistoryPages
 from sitegen.load import collector_paused, discover
 from sitegen.quality import check_quality
@@ -140,15 +140,16 @@ def _build(
     jobs: int | None,
 ) -> BuildResult:
     report = Report()
-    registry = load_registry(source, report, cache=cache)
-    if registry is None or report.has_errors(strict=strict):
-        raise InvalidInput(report)
-    if base_url:
-        registry.site = registry.site.model_copy(
-            update={"base_url": base_url if base_url.endswith("/") else base_url + "/"}
-        )
-    with phase("history"), collector_paused():
-        attach_history(registry, source, cache=cache)
+    with closing(LogAhead(source)) as ahead:  # git reads the log while the files are checked
+        registry = load_registry(source, report, cache=cache)
+        if registry is None or report.has_errors(strict=strict):
+            raise InvalidInput(report)
+        if base_url:
+            registry.site = registry.site.model_copy(
+                update={"base_url": base_url if base_url.endswith("/") else base_url + "/"}
+            )
+        with phase("history"), collector_paused():
+            attach_history(registry, source, cache=cache, ahead=ahead)
     # The registry and its history are kept to the end: out of the collector's sight, the
     # pages' garbage is collected without scanning them again (a rebuild spent a sixth of
     # its time there), and forked workers do not touch their pages to do it.  Pages make

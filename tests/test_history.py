@@ -420,3 +420,72 @@ def test_a_merged_pull_request_is_one_version(tmp_path: Path) -> None:
         "optimization_objectives[watch-time].weight",
         "complaint_channels[algo@acme.example].response_days",
     ]
+
+
+# -- the log, read while the files are checked ---------------------------------------------
+
+
+def test_the_log_read_ahead_gives_the_same_history(scen: Scenario, registry: Registry) -> None:
+    from sitegen.history import LogAhead, attach_history
+
+    loaded = load_registry(scen.source, Report())
+    assert loaded is not None
+    ahead = LogAhead(scen.source)
+    assert ahead.log is not None and ahead.log.process is not None
+    attach_history(loaded, scen.source, ahead=ahead)
+    assert ahead.log.process is None  # read and done with
+    versions = {
+        d.key: [(v.number, v.commit, v.event) for v in d.versions] for d in loaded.disclosures
+    }
+    expected = {
+        d.key: [(v.number, v.commit, v.event) for v in d.versions] for d in registry.disclosures
+    }
+    assert versions == expected and any(versions.values())
+
+
+def test_a_build_that_fails_first_stops_the_log(
+    scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen import gitlog, pipeline
+    from sitegen.diagnostics import InvalidInput
+
+    started: list[gitlog.PendingLog] = []
+    start_log = gitlog.Git.start_log
+
+    def kept(self: gitlog.Git, prefix: str, rev: str = "HEAD") -> gitlog.PendingLog:
+        pending = start_log(self, prefix, rev)
+        started.append(pending)
+        return pending
+
+    monkeypatch.setattr(gitlog.Git, "start_log", kept)
+    source = tmp_path / "disclosures"
+    shutil.copytree(scen.source, source)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "x"],
+        cwd=tmp_path,
+        check=True,
+    )
+    (source / "site.yaml").write_text("languages: [", "utf-8")
+    with pytest.raises(InvalidInput):
+        pipeline.build_site(source, tmp_path / "site")
+    assert len(started) == 1
+    assert started[0].process is None and started[0].out.closed
+
+
+def test_a_log_that_git_refuses_is_reported_as_history_unavailable(
+    scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen import gitlog
+
+    start_log = gitlog.Git.start_log
+
+    def refused(self: gitlog.Git, prefix: str, rev: str = "HEAD") -> gitlog.PendingLog:
+        return start_log(self, prefix, "no-such-revision")
+
+    monkeypatch.setattr(gitlog.Git, "start_log", refused)
+    result = build_site(scen.source, tmp_path / "site")
+    notes = _history_notes(result.notes)
+    assert notes == [notes[0]] and notes[0].startswith("history unavailable: git log failed: ")
+    assert all(d.versions == [] for d in result.registry.disclosures)
