@@ -159,6 +159,7 @@ class VersionSource:
         self._cache = cache if cache is not None and cache.enabled else None
         self._recent: OrderedDict[str, Parsed] = OrderedDict()
         self._recent_diffs: OrderedDict[tuple[str, str], Diff | None] = OrderedDict()
+        self._pair_keys: dict[tuple[str, str], str | None] = {}
 
     def add(self, name: str, parsed: Parsed, encoded: bytes | None = None) -> None:
         """A version parsed by this build; with its cache encoding, only that is kept (a
@@ -188,9 +189,16 @@ class VersionSource:
         }
 
     def pair_key(self, before: str, after: str) -> str | None:
-        if before not in self.keys or after not in self.keys:
-            return None
-        return digest("diff", self.keys[before], self.keys[after])
+        """The cache key of the diff between two versions (asked for twice per pair)."""
+        pair = (before, after)
+        found = self._pair_keys.get(pair, "")
+        if found == "":
+            if before not in self.keys or after not in self.keys:
+                found = None
+            else:
+                found = digest("diff", self.keys[before], self.keys[after])
+            self._pair_keys[pair] = found
+        return found
 
     def _store(self) -> Cache | None:
         store = self._cache.here() if self._cache is not None else None
@@ -352,9 +360,13 @@ class _Walker:
         self.active: dict[str, _Chain] = {}
         self.gone: dict[str, list[_Chain]] = {}
         self.chains: list[_Chain] = []
+        self._kinds: dict[str | None, str] = {}  # four passes ask about every changed path
 
     def kind(self, path: str | None) -> str:
-        return path_kind(self.prefix, path)
+        found = self._kinds.get(path)
+        if found is None:
+            found = self._kinds[path] = path_kind(self.prefix, path)
+        return found
 
     def blobs(self, commits: list[Commit]) -> Iterator[tuple[str, str]]:
         """(blob, path) of every algorithm version the walk will need."""
