@@ -122,12 +122,6 @@ class Manifest:
     units: dict[str, UnitFiles] = field(default_factory=dict)
     shared: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (digest, size)
 
-    def paths(self) -> set[str]:
-        out = set(self.shared)
-        for unit in self.units.values():
-            out.update(unit.paths)
-        return out
-
     def to_data(self) -> dict[str, Any]:
         units = {pid: (u.key, u.paths, u.bytes) for pid, u in self.units.items()}
         return {"build": self.build, "units": units, "shared": self.shared}
@@ -313,7 +307,7 @@ class SiteWriter:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             os.replace(source, target)
-        gone = sorted(previous.paths() - self.manifest().paths(), reverse=True)
+        gone = sorted(self._gone(previous), reverse=True)
         for path in gone:
             (self.out / path).unlink(missing_ok=True)
         for folder in sorted({(self.out / p).parent for p in gone}, reverse=True):
@@ -325,6 +319,25 @@ class SiteWriter:
                 folder = folder.parent
         self._write_marker(self.out, self.build)
         shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _gone(self, previous: Manifest) -> set[str]:
+        """The previous site's files this one no longer has.
+
+        A kept unit (same key) has the same files as before, so only the files of units that
+        changed or went, and the other files, can be gone; a file one changed unit lost may
+        have moved to another.  (Comparing every path of both sites took a rebuild 0.1 s.)
+        """
+        was: set[str] = set(previous.shared)
+        now: set[str] = set(self.shared)
+        for name, before in previous.units.items():
+            after = self.units.get(name)
+            if after is None or after.key != before.key:
+                was.update(before.paths)
+        for name, after in self.units.items():
+            found = previous.units.get(name)
+            if found is None or after.key != found.key:
+                now.update(after.paths)
+        return was - now
 
     def _swap(self) -> None:
         if not self.out.exists():

@@ -11,7 +11,7 @@ import pytest
 
 from sitegen.diagnostics import InvalidInput, OutputError
 from sitegen.pipeline import build_site
-from sitegen.write import MARKER, SiteWriter
+from sitegen.write import MARKER, Manifest, SiteWriter, UnitFiles
 
 
 def digest_tree(root: Path) -> dict[str, str]:
@@ -122,3 +122,51 @@ def test_killed_build_leaves_previous_output(tmp_path: Path, mini: Path) -> None
     assert any(p.name.startswith("._site.tmp-") for p in tmp_path.iterdir())
     build_site(mini, out)
     assert not any(p.name.startswith("._site.") for p in tmp_path.iterdir())
+
+
+def _site(
+    out: Path, previous: Manifest | None, units: dict[str, tuple[str, list[str]]]
+) -> Manifest:
+    """Write units (name -> key, paths) as the pipeline does, keeping what ``reuse`` keeps."""
+    with SiteWriter(out, previous) as writer:
+        for name, (key, paths) in units.items():
+            kept = writer.reuse(name, key)
+            if kept is None:
+                sink = writer.sink.fresh()
+                kept = UnitFiles(key, [sink.put(p, f"{name} {key}".encode()) for p in paths])
+            writer.add_unit(name, kept)
+        writer.write("index.html", b"home")
+        writer.build = f"build {len(units)} {sorted(units.items())}"
+        manifest = writer.manifest()
+    return manifest
+
+
+def test_an_update_deletes_what_units_lost_but_not_what_moved_to_another(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    first = _site(
+        out,
+        None,
+        {
+            "a": ("a1", ["a/index.html", "f/1/index.html"]),
+            "b": ("b1", ["b/index.html"]),
+            "c": ("c1", ["c/index.html", "c/feed.xml"]),
+            "d": ("d1", ["d/index.html"]),
+        },
+    )
+    # a's filing-number page moves to b; c goes; d is kept as it was; e is new.
+    _site(
+        out,
+        first,
+        {
+            "a": ("a2", ["a/index.html"]),
+            "b": ("b2", ["b/index.html", "f/1/index.html"]),
+            "d": ("d1", ["d/index.html"]),
+            "e": ("e1", ["e/index.html"]),
+        },
+    )
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    kept = ["a/index.html", "b/index.html", "f/1/index.html", "d/index.html", "e/index.html"]
+    assert files == sorted([MARKER, "index.html", *kept])
+    assert (out / "f/1/index.html").read_bytes() == b"b b2"
+    assert (out / "d/index.html").read_bytes() == b"d d1"  # kept, not written again
+    assert not (out / "c").exists()
