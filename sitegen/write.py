@@ -123,7 +123,9 @@ class Manifest:
     shared: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (digest, size)
 
     def to_data(self) -> dict[str, Any]:
-        units = {pid: (u.key, u.paths, u.bytes) for pid, u in self.units.items()}
+        # Each unit's paths as one string (no path holds a NUL): 10,000 strings to store
+        # and load instead of 171,000, which halves the time either takes.
+        units = {pid: (u.key, "\0".join(u.paths), u.bytes) for pid, u in self.units.items()}
         return {"build": self.build, "units": units, "shared": self.shared}
 
     @classmethod
@@ -133,17 +135,17 @@ class Manifest:
             return None
         try:
             units = {
-                pid: UnitFiles(key, list(paths), 0, size)
+                pid: UnitFiles(key, paths.split("\0") if paths else [], 0, size)
                 for pid, (key, paths, size) in data["units"].items()
             }
             return cls(str(data["build"]), units, dict(data["shared"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
 
 def _safe(path: str) -> None:
-    if path.startswith("/") or ".." in path.split("/") or not path:
-        raise OutputError(f"refusing to write outside the output folder: {path}")
+    if path.startswith("/") or ".." in path.split("/") or not path or "\0" in path:
+        raise OutputError(f"refusing to write outside the output folder: {path!r}")
 
 
 class Sink:

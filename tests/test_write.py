@@ -74,6 +74,21 @@ def test_refuses_paths_outside_the_output(tmp_path: Path) -> None:
     with pytest.raises(OutputError), SiteWriter(tmp_path / "_site") as writer:
         writer.write("../evil.html", b"x")
     assert not (tmp_path / "evil.html").exists()
+    with pytest.raises(OutputError, match="outside"), SiteWriter(tmp_path / "_site") as writer:
+        writer.write("a\0b.html", b"x")  # a NUL separates paths in the stored manifest
+
+
+def test_a_manifest_comes_back_as_it_was_stored() -> None:
+    units = {
+        "d:p/a": UnitFiles(
+            "k1", ["algorithms/p/a/index.html", "en/algorithms/p/a/index.html"], 0, 9
+        ),
+        "c:1": UnitFiles("k2", [], 0, 0),
+    }
+    manifest = Manifest("b1", units, {"index.html": ("d", 4)})
+    again = Manifest.from_data(manifest.to_data())
+    assert again == manifest
+    assert Manifest.from_data({"build": "b", "units": {"x": ("k", 3, 1)}, "shared": {}}) is None
 
 
 def test_write_failure_is_a_clear_message_and_keeps_the_old_site(
