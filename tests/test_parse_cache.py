@@ -623,6 +623,59 @@ def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.M
     assert asked == [new_blob]  # the feed's blob is the first commit's again: a hit
 
 
+def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The versions' facts and the steps' flags are read as one entry each; without them the
+    versions are read from git again, with the same history, and the ledgers made again."""
+    repo = Repo(tmp_path / "repo")
+    source = repo.root / "disclosures"
+    shutil.copytree(MINI, source)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "first")
+    feed = source / "acme/feed.yaml"
+    feed.write_text(feed.read_text("utf-8").replace("category:", "# edited\ncategory:"), "utf-8")
+    repo.git("commit", "-q", "-am", "second", date="2025-02-01T00:00:00Z")
+    feed.write_text(feed.read_text("utf-8").replace("Acme feed", "Acme video feed"), "utf-8")
+    repo.git("commit", "-q", "-am", "third", date="2025-03-01T00:00:00Z")
+    folder = tmp_path / "cache"
+    expected = with_history(source, Cache(None))
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+
+    asked: list[str] = []
+    real_read = sitegen.history.BlobReader.read
+
+    def read(self: Any, blobs: Any) -> Any:
+        wanted = list(blobs)
+        asked.extend(wanted)
+        return real_read(self, wanted)
+
+    monkeypatch.setattr(sitegen.history.BlobReader, "read", read)
+    looked_up: list[str] = []
+    real_get_many = Cache.get_many
+
+    def get_many(self: Cache, namespace: str, keys: Any) -> Any:
+        wanted = list(keys)
+        looked_up.extend([namespace] * len(wanted))
+        return real_get_many(self, namespace, wanted)
+
+    monkeypatch.setattr(Cache, "get_many", get_many)
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+    assert asked == []
+    assert looked_up.count("history-meta") == 1 and looked_up.count("history-step") == 1
+    with Cache.open(folder) as cache, cache._transaction() as db:
+        db.execute("DELETE FROM entry WHERE ns IN ('history-meta', 'history-step')")
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+    assert asked  # read and parsed again for their facts
+    asked.clear()
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+    assert asked == []
+
+
 def test_built_site_is_identical(
     scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
