@@ -457,6 +457,7 @@ def file_key(doc: SourceDoc, context: dict[str, Any]) -> str:
 CACHE_NS = "file"
 MODEL_NS = "model"  # an algorithm's pickled model, under the key of its check
 CHUNK = 100  # files per task: the last task's wait stays short next to the whole
+STORE_BATCH = 1000  # checks stored at once while the workers go on
 # The files a pool's workers check, set before they are forked so that each inherits them
 # instead of receiving every file's bytes through a pipe.
 _FORKED: list[SourceDoc] = []
@@ -574,6 +575,7 @@ def check_files(
     missing = [i for i, check in enumerate(checks) if check is None]
     global _FORKED
     _FORKED = [docs[i] for i in missing if docs[i].raw is not None]
+    unstored: list[tuple[int, Stored]] = []
     try:
         with parsing_pool(len(_FORKED)) as pool:
             if pool is not None:
@@ -591,11 +593,17 @@ def check_files(
                             checks[i] = restored(i, blob, model)
                         # Stored while the workers check the next files, not all at the
                         # end: writing 10,000 entries took a second with both cores idle.
-                        store(done)
+                        # A thousand at a time: a write of 100 costs half as much again
+                        # per entry (0.5 s against 0.3 s for 10,000).
+                        unstored += done
+                        if len(unstored) >= STORE_BATCH:
+                            store(unstored)
+                            unstored = []
     except (BrokenProcessPool, OSError):
         pass  # a worker died (out of memory?): what is left is checked here
     finally:
         _FORKED = []
+    store(unstored)
     fresh: list[tuple[int, Stored]] = []
     with collector_paused():
         for i in missing:
