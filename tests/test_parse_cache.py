@@ -584,8 +584,8 @@ def test_history_compares_versions_in_the_workers(
     assert len(pids) - here > 3 * here
 
 
-def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cached version is not read from git; a new commit's version is (and only it)."""
+def two_commits(tmp_path: Path) -> tuple[Repo, Path, Path]:
+    """A repository of the mini registry whose feed changed in a second commit."""
     repo = Repo(tmp_path / "repo")
     source = repo.root / "disclosures"
     shutil.copytree(MINI, source)
@@ -594,11 +594,11 @@ def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.M
     feed = source / "acme/feed.yaml"
     feed.write_text(feed.read_text("utf-8").replace("category:", "# edited\ncategory:"), "utf-8")
     repo.git("commit", "-q", "-am", "second", date="2025-02-01T00:00:00Z")
-    folder = tmp_path / "cache"
-    expected = with_history(source, Cache(None))
-    with Cache.open(folder) as cache:
-        assert with_history(source, cache) == expected
+    return repo, source, feed
 
+
+def blob_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The blobs history reads from git from now on."""
     asked: list[str] = []
     real_read = sitegen.history.BlobReader.read
 
@@ -608,6 +608,18 @@ def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.M
         return real_read(self, wanted)
 
     monkeypatch.setattr(sitegen.history.BlobReader, "read", read)
+    return asked
+
+
+def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached version is not read from git; a new commit's version is (and only it)."""
+    repo, source, feed = two_commits(tmp_path)
+    folder = tmp_path / "cache"
+    expected = with_history(source, Cache(None))
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == expected
+
+    asked = blob_reads(monkeypatch)
     with Cache.open(folder) as cache:
         assert with_history(source, cache) == expected
     assert asked == []
@@ -628,14 +640,7 @@ def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
 ) -> None:
     """The versions' facts and the steps' flags are read as one entry each; without them the
     versions are read from git again, with the same history, and the ledgers made again."""
-    repo = Repo(tmp_path / "repo")
-    source = repo.root / "disclosures"
-    shutil.copytree(MINI, source)
-    repo.git("add", "-A")
-    repo.git("commit", "-q", "-m", "first")
-    feed = source / "acme/feed.yaml"
-    feed.write_text(feed.read_text("utf-8").replace("category:", "# edited\ncategory:"), "utf-8")
-    repo.git("commit", "-q", "-am", "second", date="2025-02-01T00:00:00Z")
+    repo, source, feed = two_commits(tmp_path)
     feed.write_text(feed.read_text("utf-8").replace("Acme feed", "Acme video feed"), "utf-8")
     repo.git("commit", "-q", "-am", "third", date="2025-03-01T00:00:00Z")
     folder = tmp_path / "cache"
@@ -643,15 +648,7 @@ def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
     with Cache.open(folder) as cache:
         assert with_history(source, cache) == expected
 
-    asked: list[str] = []
-    real_read = sitegen.history.BlobReader.read
-
-    def read(self: Any, blobs: Any) -> Any:
-        wanted = list(blobs)
-        asked.extend(wanted)
-        return real_read(self, wanted)
-
-    monkeypatch.setattr(sitegen.history.BlobReader, "read", read)
+    asked = blob_reads(monkeypatch)
     looked_up: list[str] = []
     real_get_many = Cache.get_many
 
