@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
 from sitegen.cache import Cache, digest
 from sitegen.diagnostics import InvalidInput, Report
-from sitegen.export import registry_csv, registry_json
+from sitegen.export import Export, registry_csv
 from sitegen.feeds import Feeds
 from sitegen.fragments import Fragments
 from sitegen.history import LogAhead, attach_history
@@ -34,9 +32,8 @@ from sitegen.serve import LIVE_RELOAD
 from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.timing import phase, timed
 from sitegen.units import Units
-from sitegen.urls import Urls
 from sitegen.validate import validate
-from sitegen.write import Manifest, Sink, SiteWriter
+from sitegen.write import Manifest, SiteWriter
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -175,7 +172,7 @@ def _build(
     previous = Manifest.from_data(cache.get("output", manifest_key))
     with phase("write"), SiteWriter(out, previous) as writer, closing(search), ExitStack() as on:
         # The search indexes go first on the units' workers when there are any.
-        export = _Export(registry, renderer.urls, renderer.fragments, writer)
+        export = Export(registry, renderer.urls, renderer.fragments, writer)
         with export.inherited():
             pending = units.start(
                 writer.sink,
@@ -229,56 +226,6 @@ def _build(
     if cache.note:  # the cache turned itself off somewhere in the build
         result.notes.append(cache.note)
     return result
-
-
-# What the export job needs, set in the build process just before the units' workers fork.
-_EXPORT: _Export | None = None
-
-
-def _export_job() -> list[tuple[str, str, int, int]]:
-    """In a forked worker: the open data, staged; what ``SiteWriter.record`` takes."""
-    assert _EXPORT is not None
-    return _EXPORT.stage(_EXPORT.writer.sink.fresh())
-
-
-class _Export:
-    """The registry as one JSON file (``api/registry.json``), made on a worker of the units'
-    when they have time to spare (a rebuild, where the open data were a sixth of the build
-    process's time), else in the build process.  The CSV is made meanwhile in the build
-    process: both on the worker would keep the build process waiting for it."""
-
-    def __init__(self, registry: Registry, urls: Urls, fragments: Fragments, writer: SiteWriter):
-        self.registry, self.urls, self.fragments, self.writer = registry, urls, fragments, writer
-        self.future: Future[list[tuple[str, str, int, int]]] | None = None
-
-    @contextmanager
-    def inherited(self) -> Iterator[None]:
-        """Workers forked in the block can run :func:`_export_job`."""
-        global _EXPORT
-        _EXPORT = self
-        try:
-            yield
-        finally:
-            _EXPORT = None
-
-    def start(self, pool: ProcessPoolExecutor) -> None:
-        """Queue the job on workers forked in :meth:`inherited`."""
-        self.future = pool.submit(_export_job)
-
-    def stage(self, sink: Sink) -> list[tuple[str, str, int, int]]:
-        data = registry_json(self.registry, self.urls, self.fragments)
-        return [self.writer.stage(self.urls.api_registry(), data, sink)]
-
-    def files(self) -> Iterator[tuple[str, str, int, int]]:
-        """Each file's (path, digest, size, written elsewhere)."""
-        if self.future is not None:
-            try:
-                yield from self.future.result()
-                return
-            except BrokenProcessPool:  # the worker died: made here
-                pass
-        for path, found, size, _ in self.stage(self.writer.sink):
-            yield path, found, size, 0  # counted by the writer's own sink
 
 
 def build_id(manifest: Manifest) -> str:

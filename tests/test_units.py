@@ -16,8 +16,8 @@ import pytest
 from gitrepo import Repo
 
 from sitegen import cache as cache_module
+from sitegen import export as export_module
 from sitegen import historypages
-from sitegen import pipeline as pipeline_module
 from sitegen import units as units_module
 from sitegen.cache import Cache
 from sitegen.diagnostics import SitegenError
@@ -120,13 +120,13 @@ def test_a_rebuilds_few_units_and_open_data_go_to_the_workers_the_search_forks_a
         return render(self, unit, sink)
 
     monkeypatch.setattr(units_module.Units, "render", marked)
-    registry_json = pipeline_module.registry_json
+    registry_json = export_module.registry_json
 
     def exported(*args: Any) -> bytes:
         (tmp_path / f"exported-by-{os.getpid()}").touch()
         return registry_json(*args)
 
-    monkeypatch.setattr(pipeline_module, "registry_json", exported)
+    monkeypatch.setattr(export_module, "registry_json", exported)
 
     def renderers(what: str = "rendered") -> set[int]:
         found = {int(p.name.rsplit("-", 1)[1]) for p in tmp_path.glob(f"{what}-by-*")}
