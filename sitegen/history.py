@@ -310,7 +310,7 @@ class _Diffs:
     for the pages and loaded only by them.
     """
 
-    def __init__(self, source: VersionSource, cache: Cache | None, registry: str = "") -> None:
+    def __init__(self, source: VersionSource, cache: Cache | None, registry: str) -> None:
         self.source = source
         self.cache = cache if cache is not None and cache.enabled else None
         self.ledger = _Ledger(self.cache, STEP_NS, registry)

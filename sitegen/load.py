@@ -773,7 +773,7 @@ def _status(info: os.stat_result) -> _Status:
 class Seen:
     """The status and digest of each source file as the last build read it, kept in the
     build cache, so that an unchanged file is not read again (reading and hashing 10,000
-    files was a tenth of a rebuild and a third of a pull-request check).
+    files took 0.35 s: a third of a pull-request check with the main branch's cache).
 
     As git's index does, a record vouches for a file only while its status (device, inode,
     size, modification and change times) is the same, and only if the file had not changed
