@@ -89,7 +89,8 @@ class SourceDoc:
 
     A file read for the build cache (``discover(..., cache=...)``) keeps its bytes in ``raw``
     and is parsed only when its data or positions are first asked for: on a cache hit nothing
-    asks, which is the point.
+    asks, which is the point.  A file the cache's record of its status vouches for
+    (:class:`Seen`) is not even read until ``raw`` is asked for.
 
     Parsing keeps the positions of the first SHALLOW levels only, which is all a valid file
     needs; the first position asked for below them parses the file again for all of them.
@@ -113,9 +114,7 @@ class SourceDoc:
         self.stem = stem
         self.digest = digest
         self._raw = raw  # set while the file is read but not parsed
-        # A file whose bytes the build cache's record of its status vouches for is not read
-        # until they are asked for (``raw``); most never are.
-        self.unread: Path | None = None
+        self.unread: Path | None = None  # where to read ``raw`` from when it is asked for
         self._data = data
         self._positions = positions if positions is not None else {}
         self._key_positions = key_positions if key_positions is not None else {}
