@@ -152,6 +152,31 @@ def test_a_rebuilds_few_units_and_open_data_go_to_the_workers_the_search_forks_a
     assert tree(out) == clean(repo, tmp_path, "clean2")
 
 
+def test_open_data_that_fails_on_a_worker_fails_the_build_and_keeps_the_old_site(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen import search
+
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    before = tree(out)
+    monkeypatch.setattr(units_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(search, "PARALLEL_MIN", 0)  # the search forks its workers
+
+    def broken(*args: Any) -> bytes:
+        if os.getpid() == parent:
+            raise AssertionError("expected on a worker")
+        raise SitegenError("registry.json: broken on purpose")
+
+    parent = os.getpid()
+    monkeypatch.setattr(export_module, "registry_json", broken)
+    edit_summary(repo)
+    with pytest.raises(SitegenError, match="broken on purpose"):
+        build(repo, out, Cache.open(tmp_path / "cache"), jobs=2)
+    assert tree(out) == before
+    assert not list(tmp_path.glob(".site.tmp-*"))
+
+
 def test_rebuild_renders_only_the_category_page_of_the_changed_disclosure(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
