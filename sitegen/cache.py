@@ -25,6 +25,7 @@ import os
 import pickle
 import sqlite3
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import metadata
@@ -293,3 +294,74 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+SHARDS = 64  # parts of a Sharded entry
+
+
+class Sharded:
+    """A large dict kept in a cache as ``SHARDS`` entries, each item in the one its key's
+    CRC-32 picks, with a head entry naming the version of each.
+
+    Builds keep a few dicts of 10,000 to 30,000 items (the source files' status records, the
+    output's file list, the history ledgers) of which a rebuild changes a handful.  Pickled
+    and written whole, they cost a rebuild a quarter of a second; now only the shards that
+    changed are.  Loading reads every shard in one query.
+
+    ``complete`` is True only when every shard the head names was found: a caller that must
+    know the whole dict (the output's file list, to delete what a site no longer has) checks
+    it; the others treat a missing item as work to do again.  ``extra`` is a small value kept
+    in the head (written with the shards, in one transaction).
+    """
+
+    def __init__(self, cache: Cache | None, namespace: str, name: str) -> None:
+        self.cache = cache if cache is not None and cache.enabled else None
+        self.namespace, self.name = namespace, name
+        self.entries: dict[str, Any] = {}
+        self.extra: Any = None
+        self.complete = False
+        self._shards: list[dict[str, Any] | None] = [None] * SHARDS  # as stored; None: absent
+        self._tokens: list[str] = [""] * SHARDS
+        if self.cache is not None:
+            self._load(self.cache)
+
+    def _key(self, shard: int) -> str:
+        return f"{self.name}#{shard}"
+
+    def _load(self, cache: Cache) -> None:
+        found = cache.get_many(self.namespace, [self.name, *map(self._key, range(SHARDS))])
+        head = found.get(self.name)
+        if not (isinstance(head, tuple) and len(head) == 2 and isinstance(head[0], tuple)):
+            return
+        tokens, self.extra = head
+        if len(tokens) != SHARDS:
+            return
+        complete = True
+        for shard, token in enumerate(tokens):
+            stored = found.get(self._key(shard))
+            match stored:
+                case (str() as found_token, dict() as items) if found_token == token:
+                    self._shards[shard], self._tokens[shard] = items, token
+                    self.entries.update(items)
+                case _:
+                    complete = False
+        self.complete = complete
+
+    def save(self, entries: dict[str, Any], extra: Any = None) -> None:
+        """Keep ``entries`` (and ``extra``), writing the shards that differ from what was
+        loaded or last saved."""
+        if self.cache is None:
+            return
+        shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        for key, value in entries.items():
+            shards[zlib.crc32(key.encode("utf-8", "surrogateescape")) % SHARDS][key] = value
+        changed: list[tuple[str, Any]] = []
+        for shard, items in enumerate(shards):
+            if items != self._shards[shard]:
+                token = os.urandom(8).hex()
+                changed.append((self._key(shard), (token, items)))
+                self._shards[shard], self._tokens[shard] = items, token
+        if changed or extra != self.extra or not self.complete:
+            changed.append((self.name, (tuple(self._tokens), extra)))
+            self.cache.put_many(self.namespace, changed)
+        self.entries, self.extra, self.complete = dict(entries), extra, True

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sitegen.cache import Cache, digest
+from sitegen.cache import Cache, Sharded, digest
 from sitegen.content import (
     Parsed,
     compare,
@@ -99,32 +99,21 @@ class History:
 
 HISTORY_NS = "history"  # a version's Parsed (encoded), by parsed_key
 DIFF_NS = "history-diff"  # the Diff between two versions (or _SAME), by the pair's key
-# One entry per registry folder and settings (a _Ledger):
+# One ledger per registry folder and settings (see _ledger):
 META_NS = "history-meta"  # what the log and the lists need of each version (Meta)
 STEP_NS = "history-step"  # whether each pair of versions differs at all
 _SAME = "same version"
 
 
-class _Ledger:
-    """Small entries about one registry's versions, by their cache keys, kept as one entry:
-    a rebuild reads 30,000 versions' facts and 20,000 steps' flags at once, where looking
-    them up one by one took a tenth of a second.
+def _ledger(cache: Cache | None, namespace: str, registry: str) -> Sharded:
+    """Small entries about one registry's versions, by their cache keys, kept together: a
+    rebuild reads 30,000 versions' facts and 20,000 steps' flags at once, where looking them
+    up one by one took a tenth of a second.
 
     The entries are found by content (their keys), so a ledger that lacks one only costs
-    work; each registry folder and its settings have their own, replaced whole when a build
-    finds something new.
+    work; each registry folder and its settings have their own.
     """
-
-    def __init__(self, cache: Cache | None, namespace: str, registry: str) -> None:
-        self.cache = cache if cache is not None and cache.enabled else None
-        self.namespace, self.key = namespace, registry
-        found = self.cache.get(namespace, registry) if self.cache is not None else None
-        self.entries: dict[str, Any] = found if isinstance(found, dict) else {}
-
-    def save(self, entries: dict[str, Any]) -> None:
-        if self.cache is not None and entries != self.entries:
-            self.cache.put(self.namespace, self.key, entries)
-            self.entries = entries
+    return Sharded(cache, namespace, registry)
 
 
 _RECENT = 64  # contents kept after loading: a page set reads the same few versions often
@@ -313,7 +302,7 @@ class _Diffs:
     def __init__(self, source: VersionSource, cache: Cache | None, registry: str) -> None:
         self.source = source
         self.cache = cache if cache is not None and cache.enabled else None
-        self.ledger = _Ledger(self.cache, STEP_NS, registry)
+        self.ledger = _ledger(self.cache, STEP_NS, registry)
         self.steps: dict[str, Any] = {}
         self.fresh: dict[str, Diff | str] = {}
         self.used: list[str] = []
@@ -520,7 +509,7 @@ def read_history(
     source = VersionSource(git, dict(keys), context, cache)
     storing = cache is not None and cache.enabled
     registry = digest(str(folder.resolve()), settings)
-    ledger = _Ledger(cache, META_NS, registry)
+    ledger = _ledger(cache, META_NS, registry)
     stored = ledger.entries
     for name, key in keys.items():
         meta = stored.get(key)

@@ -27,14 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from sitegen.cache import Cache, Sharded
 from sitegen.diagnostics import Report, SitegenError
-
-if TYPE_CHECKING:
-    from sitegen.cache import Cache
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -785,42 +783,43 @@ class Seen:
     NAMESPACE = "seen"
 
     def __init__(self, cache: Cache, root: Path) -> None:
-        self.cache = cache
-        self.key = str(root.resolve())
-        stored = cache.get(self.NAMESPACE, self.key)
-        self.old: dict[str, tuple[_Status, str]] = {}
-        self.since = 0
-        if isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[1], dict):
-            self.since, self.old = stored
-        self.new: dict[str, tuple[_Status, str]] = {}
+        # Each record: (status, digest, when it was stored); stored in shards, so a rebuild
+        # rewrites the few that hold a changed file.
+        self.stored = Sharded(cache, self.NAMESPACE, str(root.resolve()))
+        self.old: dict[str, tuple[_Status, str, int]] = self.stored.entries
+        self.new: dict[str, tuple[_Status, str, int]] = {}
         self.read = 0  # files read (and recorded) by this build
+        self._pending: list[tuple[str, _Status, str]] = []  # recorded, not yet timed
 
     def vouch(self, path: Path) -> str | None:
         """The digest of ``path``'s bytes if the record still stands for them."""
         name = str(path)
         entry = self.old.get(name)
-        if entry is None:
+        if not (isinstance(entry, tuple) and len(entry) == 3):
             return None
         try:
             now = _status(os.lstat(path))
         except OSError:
             return None
-        if now != entry[0] or max(now[3], now[4]) > self.since - _RACY_NS:
+        if now != entry[0] or max(now[3], now[4]) > entry[2] - _RACY_NS:
             return None
         self.new[name] = entry
         return entry[1]
 
     def record(self, path: Path, info: os.stat_result, digest: str) -> None:
         if stat.S_ISREG(info.st_mode):
-            self.new[str(path)] = (_status(info), digest)
+            self._pending.append((str(path), _status(info), digest))
             self.read += 1
 
     def store(self) -> None:
-        """Keep the records of the files found now.  The time stored with them is later
-        than every status taken; a record carried over was vouched for, so its file had
-        not changed for seconds before it was first recorded."""
-        if self.read or self.new.keys() != self.old.keys():
-            self.cache.put(self.NAMESPACE, self.key, (time.time_ns(), self.new))
+        """Keep the records of the files found now.  A new record is stored with a time
+        later than every status taken; one carried over keeps its own, as it was vouched
+        for: its file had not changed for seconds before it was first recorded."""
+        now = time.time_ns()
+        for name, status, digest in self._pending:
+            self.new[name] = (status, digest, now)
+        self._pending.clear()
+        self.stored.save(self.new)
 
 
 @dataclass

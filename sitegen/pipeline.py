@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from sitegen.cache import Cache, digest
+from sitegen.cache import Cache, Sharded, digest
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.export import Export, registry_csv
 from sitegen.feeds import Feeds
@@ -168,8 +168,9 @@ def _build(
         result.notes.append(registry.history_note)
     units = Units(renderer, history, feeds, [CSP])
     renderer.fragments = search.fragments = Fragments(cache, units.disclosure_keys)
-    manifest_key = digest("output", str(out.resolve()))
-    previous = Manifest.from_data(cache.get("output", manifest_key))
+    stored = Sharded(cache, "output", digest("output", str(out.resolve())))
+    # Only a whole file list may say which files the site no longer has.
+    previous = Manifest.from_data(stored.entries, stored.extra) if stored.complete else None
     with phase("write"), SiteWriter(out, previous) as writer, closing(search), ExitStack() as on:
         # The search indexes go first on the units' workers when there are any.
         export = Export(registry, renderer.urls, renderer.fragments, writer)
@@ -222,7 +223,7 @@ def _build(
         result.bytes = writer.size
         result.written = writer.written
         result.updated = writer.updating
-    cache.put("output", manifest_key, writer.manifest().to_data())
+    stored.save(*writer.manifest().to_data())
     if cache.note:  # the cache turned itself off somewhere in the build
         result.notes.append(cache.note)
     return result

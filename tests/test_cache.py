@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sitegen import cache as cache_module
-from sitegen.cache import Cache, cache_dir, code_fingerprint, digest
+from sitegen.cache import SHARDS, Cache, Sharded, cache_dir, code_fingerprint, digest
 
 
 def test_round_trip_and_namespaces(tmp_path: Path) -> None:
@@ -49,6 +49,65 @@ def test_pruning_a_namespace_reads_its_keys_not_its_values(tmp_path: Path) -> No
             str(i) for i in range(0, 50, 5)
         ]
         assert store.get("other", "0") == 1
+
+
+def _written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of every entry stored from now on."""
+    keys: list[str] = []
+    real = Cache.put_many
+
+    def put_many(self: Cache, namespace: str, items: Any) -> None:
+        items = list(items)
+        keys.extend(key for key, _ in items)
+        real(self, namespace, items)
+
+    monkeypatch.setattr(Cache, "put_many", put_many)
+    return keys
+
+
+def test_a_sharded_dict_rewrites_only_the_shards_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = {f"file-{i}.yaml": (i, "digest") for i in range(1000)}
+    written = _written(monkeypatch)
+    with Cache.open(tmp_path) as store:
+        Sharded(store, "ns", "a").save(entries, extra={"build": 1})
+        assert len(written) == SHARDS + 1  # every shard and the head
+    with Cache.open(tmp_path) as store:
+        again = Sharded(store, "ns", "a")
+        assert again.complete and again.entries == entries and again.extra == {"build": 1}
+        written.clear()
+        again.save(dict(entries), extra={"build": 1})
+        assert written == []  # nothing changed: nothing written
+        changed = {**entries, "file-7.yaml": (7, "other")}
+        del changed["file-8.yaml"]
+        again.save(changed, extra={"build": 2})
+        assert 2 <= len(written) <= 3 and "a" in written  # two shards at most, and the head
+        other = Sharded(store, "ns", "b")  # another name in the namespace: its own dict
+        assert (other.entries, other.complete) == ({}, False)
+    with Cache.open(tmp_path) as store:
+        last = Sharded(store, "ns", "a")
+        assert last.complete and last.entries == changed and last.extra == {"build": 2}
+
+
+def test_a_sharded_dict_missing_a_shard_is_incomplete(tmp_path: Path) -> None:
+    entries = {str(i): i for i in range(500)}
+    with Cache.open(tmp_path) as store:
+        Sharded(store, "ns", "a").save(entries)
+        assert store._db is not None
+        with store._transaction() as db:
+            db.execute("DELETE FROM entry WHERE key = 'a#5'")
+        partial = Sharded(store, "ns", "a")
+        assert not partial.complete
+        assert partial.entries and set(partial.entries) < set(entries)  # the others, as stored
+        partial.save(entries)  # made whole again
+        assert Sharded(store, "ns", "a").complete
+        # A shard from another save than the head names (a stale one) is not used either.
+        store.put("ns", "a#5", ("not the token", {"5": 5}))
+        assert not Sharded(store, "ns", "a").complete
+    disabled = Sharded(Cache(None), "ns", "a")  # keeps nothing, and says it has nothing
+    disabled.save(entries)
+    assert (disabled.complete, disabled.entries) == (False, {})
 
 
 def test_many_keys_in_chunks(tmp_path: Path) -> None:

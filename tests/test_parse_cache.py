@@ -27,7 +27,7 @@ import sitegen.history
 import sitegen.load
 import sitegen.pipeline
 import sitegen.validate
-from sitegen.cache import Cache
+from sitegen.cache import SHARDS, Cache
 from sitegen.diagnostics import Report
 from sitegen.history import attach_history, version_record
 from sitegen.load import discover
@@ -244,8 +244,8 @@ def test_a_record_that_no_longer_holds_stops_the_build_by_name(
         load(root, cache)
         seen = sitegen.load.Seen(cache, root)
         name = str(root / "acme" / "feed.yaml")
-        status, _ = seen.old[name]
-        cache.put(seen.NAMESPACE, seen.key, (seen.since, {**seen.old, name: (status, "0" * 64)}))
+        status, _, when = seen.old[name]
+        seen.stored.save({**seen.old, name: (status, "0" * 64, when)})
         with cache._transaction() as db:
             db.execute("DELETE FROM entry WHERE ns = 'file'")
     with (
@@ -286,7 +286,8 @@ def test_site_settings_invalidate(tmp_path: Path, edit: tuple[str, str]) -> None
     site.write_text(site.read_text("utf-8").replace(*edit), "utf-8")
     with Cache.open(folder) as cache:
         _, report = load(root, cache)
-        assert cache.hits == 1  # the files' status only: no file's check, nor site.yaml's
+        # The files' status records (a head and its shards): no file's check, nor site.yaml's.
+        assert cache.hits == 1 + SHARDS
     assert outputs(report) == outputs(load(root, None)[1])
     if "filing" in edit[1]:
         assert "filing.number" in report.render("text")
@@ -638,7 +639,7 @@ def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.M
 def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The versions' facts and the steps' flags are read as one entry each; without them the
+    """The versions' facts and the steps' flags are read in one query each; without them the
     versions are read from git again, with the same history, and the ledgers made again."""
     repo, source, feed = two_commits(tmp_path)
     feed.write_text(feed.read_text("utf-8").replace("Acme feed", "Acme video feed"), "utf-8")
@@ -653,9 +654,8 @@ def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
     real_get_many = Cache.get_many
 
     def get_many(self: Cache, namespace: str, keys: Any) -> Any:
-        wanted = list(keys)
-        looked_up.extend([namespace] * len(wanted))
-        return real_get_many(self, namespace, wanted)
+        looked_up.append(namespace)
+        return real_get_many(self, namespace, keys)
 
     monkeypatch.setattr(Cache, "get_many", get_many)
     with Cache.open(folder) as cache:

@@ -360,6 +360,22 @@ def test_interrupted_update_is_followed_by_a_full_swap(repo: Repo, tmp_path: Pat
     assert tree(out) == clean(repo, tmp_path)
 
 
+def test_an_incomplete_file_list_replaces_the_output(repo: Repo, tmp_path: Path) -> None:
+    """The output's file list is stored in parts; without one of them the build cannot know
+    which files the site no longer has, so it writes a new folder rather than update."""
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"))
+    repo.path("disclosures/lubiao-maps/route-eta.yaml").unlink()
+    repo.commit("Remove the route ETA disclosure", "2025-03-01T00:00:00Z")
+    with Cache.open(tmp_path / "cache") as store, store._transaction() as db:
+        db.execute("DELETE FROM entry WHERE ns = 'output' AND key LIKE '%#3'")
+    result = build(repo, out, Cache.open(tmp_path / "cache"))
+    assert not result.updated
+    assert tree(out) == clean(repo, tmp_path)
+    again = build(repo, out, Cache.open(tmp_path / "cache"))  # the list is whole again
+    assert again.updated and again.written == 0
+
+
 def test_output_replaced_by_another_build_is_not_trusted(repo: Repo, tmp_path: Path) -> None:
     out = tmp_path / "site"
     build(repo, out, Cache.open(tmp_path / "cache"))

@@ -86,9 +86,10 @@ def test_a_manifest_comes_back_as_it_was_stored() -> None:
         "c:1": UnitFiles("k2", [], 0, 0),
     }
     manifest = Manifest("b1", units, {"index.html": ("d", 4)})
-    again = Manifest.from_data(manifest.to_data())
+    again = Manifest.from_data(*manifest.to_data())
     assert again == manifest
-    assert Manifest.from_data({"build": "b", "units": {"x": ("k", 3, 1)}, "shared": {}}) is None
+    assert Manifest.from_data({"x": ("k", 3, 1)}, {"build": "b", "shared": {}}) is None
+    assert Manifest.from_data({}, None) is None
 
 
 def test_write_failure_is_a_clear_message_and_keeps_the_old_site(
