@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from itertools import chain
@@ -33,7 +33,7 @@ from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.timing import phase, timed
 from sitegen.units import Units
 from sitegen.validate import validate
-from sitegen.write import Manifest, SiteWriter
+from sitegen.write import Manifest, SiteWriter, UnitFiles, sitemap_lines
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -210,15 +210,16 @@ def _build(
         languages, pattern = tuple(registry.languages), registry.site.filing_number_pattern
         for path, data in schema_files(languages, registry.site.base_url, pattern):
             writer.write(path, data)
+        pages = len(html_paths)
         for unit, files in timed(pending.results(), "render"):
             writer.add_unit(unit.name, files)
-            html_paths += [p for p in files.paths if p.endswith(".html")]
+            pages += files.pages
             if progress is not None:
-                progress(len(html_paths))
-        writer.write("sitemap.xml", sitemap(registry, html_paths))
+                progress(pages)
+        writer.write("sitemap.xml", sitemap(registry, html_paths, writer.units.values()))
         writer.write("robots.txt", robots(registry))
         writer.build = build_id(writer.manifest())
-        result.pages = len(html_paths)
+        result.pages = pages
         result.files = writer.count
         result.bytes = writer.size
         result.written = writer.written
@@ -236,22 +237,18 @@ def build_id(manifest: Manifest) -> str:
     return digest(*parts)[:32]
 
 
-def sitemap(registry: Registry, html_paths: list[str]) -> bytes:
-    from xml.sax.saxutils import escape
-
-    from sitegen.urls import page_url
-
+def sitemap(registry: Registry, html_paths: list[str], units: Iterable[UnitFiles]) -> bytes:
+    """The pages drawn from the whole registry, then each unit's (in plan order, as the
+    manifest keeps their lines): the same for the same site, with or without a cache."""
     base = registry.site.base_url
     lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n',
+        sitemap_lines(base, html_paths),
+        *(unit.sitemap for unit in units),
+        "</urlset>\n",
     ]
-    for path in sorted(html_paths):
-        if path == "404.html" or path.startswith("f/"):
-            continue
-        lines.append(f"  <url><loc>{escape(base + page_url(path))}</loc></url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return "".join(lines).encode("utf-8")
 
 
 def robots(registry: Registry) -> bytes:

@@ -235,7 +235,8 @@ class Units:
 
     def render(self, unit: Unit, sink: Sink) -> UnitFiles:
         paths = [sink.put(path, data) for path, data in self.files(unit)]
-        return UnitFiles(unit.key, paths, sink.written, sink.bytes_written)
+        base = self.registry.site.base_url
+        return UnitFiles.of(unit.key, paths, base, sink.written, sink.bytes_written)
 
     # -- all units ---------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from htmlcheck import html_files, internal_links, resolve, soup
@@ -148,6 +149,24 @@ def test_pages_for_every_provider_category_and_language(sample_site: Path) -> No
             assert (sample_site / prefix / name).exists()
     for name in ("404.html", "sitemap.xml", "robots.txt", "api/registry.csv"):
         assert (sample_site / name).exists()
+
+
+def test_sitemap_lists_every_page_once(sample_site: Path) -> None:
+    """Every page but the not-found one and the permanent ``f/`` addresses (which lead to
+    the disclosure's page), each once, at its public address."""
+    names = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    root = ET.parse(sample_site / "sitemap.xml").getroot()
+    listed = [loc.text or "" for loc in root.findall("s:url/s:loc", names)]
+    base = "https://algorithms.example.org/"  # the samples' base_url
+    assert listed and all(url.startswith(base) for url in listed)
+    pages = sorted(
+        p.relative_to(sample_site).as_posix()
+        for p in sample_site.rglob("*.html")
+        if p.name != "404.html" and not p.relative_to(sample_site).as_posix().startswith("f/")
+    )
+    expected = sorted(base + p.removesuffix("index.html") for p in pages)
+    assert sorted(listed) == expected
+    assert len(set(listed)) == len(listed)
 
 
 def test_filing_list_is_complete_and_ordered(sample_site: Path) -> None:

@@ -79,16 +79,23 @@ def test_refuses_paths_outside_the_output(tmp_path: Path) -> None:
 
 
 def test_a_manifest_comes_back_as_it_was_stored() -> None:
+    paths = ["algorithms/p/a/index.html", "en/algorithms/p/a/index.html", "api/p/a.json"]
     units = {
-        "d:p/a": UnitFiles(
-            "k1", ["algorithms/p/a/index.html", "en/algorithms/p/a/index.html"], 0, 9
-        ),
-        "c:1": UnitFiles("k2", [], 0, 0),
+        "d:p/a": UnitFiles.of("k1", paths, "https://r.example/", 0, 9),
+        "c:1": UnitFiles.of("k2", [], "https://r.example/"),
     }
     manifest = Manifest("b1", units, {"index.html": ("d", 4)})
     again = Manifest.from_data(*manifest.to_data())
     assert again == manifest
-    assert Manifest.from_data({"x": ("k", 3, 1)}, {"build": "b", "shared": {}}) is None
+    assert again is not None and again.units["d:p/a"].paths == paths
+    assert again.units["c:1"].paths == []
+    assert (again.units["d:p/a"].count, again.units["d:p/a"].pages) == (3, 2)
+    assert again.units["d:p/a"].sitemap == (
+        "  <url><loc>https://r.example/algorithms/p/a/</loc></url>\n"
+        "  <url><loc>https://r.example/en/algorithms/p/a/</loc></url>\n"
+    )
+    assert Manifest.from_data({"x": ("k", 3, 1, 0, "", 0)}, {"build": "b", "shared": {}}) is None
+    assert Manifest.from_data({"x": ("k", "a", 1)}, {"build": "b", "shared": {}}) is None
     assert Manifest.from_data({}, None) is None
 
 
@@ -149,7 +156,8 @@ def _site(
             kept = writer.reuse(name, key)
             if kept is None:
                 sink = writer.sink.fresh()
-                kept = UnitFiles(key, [sink.put(p, f"{name} {key}".encode()) for p in paths])
+                written = [sink.put(p, f"{name} {key}".encode()) for p in paths]
+                kept = UnitFiles.of(key, written, "https://r.example/")
             writer.add_unit(name, kept)
         writer.write("index.html", b"home")
         writer.build = f"build {len(units)} {sorted(units.items())}"
