@@ -107,6 +107,28 @@ class Facts(NamedTuple):
             algorithm.last_reviewed,
         )
 
+    def plain(self) -> tuple[str, str, str | None, int, int]:
+        """Plain values for a stored check (``from_plain``): enums and dates by value, which
+        unpickle several times faster than the objects."""
+        return (
+            self.category.value,
+            self.status.value,
+            self.number,
+            self.effective_date.toordinal(),
+            self.last_reviewed.toordinal(),
+        )
+
+    @classmethod
+    def from_plain(cls, plain: tuple[str, str, str | None, int, int]) -> Facts:
+        category, status, number, effective, reviewed = plain
+        return cls(
+            Category(category),
+            FilingStatus(status),
+            number,
+            dt.date.fromordinal(effective),
+            dt.date.fromordinal(reviewed),
+        )
+
 
 @dataclass
 class Disclosure:

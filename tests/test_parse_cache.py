@@ -8,9 +8,11 @@ to the settings it was checked under is a miss.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
+import pickle
 import shutil
 import sqlite3
 import sys
@@ -31,12 +33,12 @@ from sitegen.cache import SHARDS, Cache
 from sitegen.diagnostics import Report
 from sitegen.history import attach_history, version_record
 from sitegen.load import discover
-from sitegen.model import Algorithm
+from sitegen.model import DEFAULT_FILING_PATTERN, Algorithm
 from sitegen.pipeline import build_site
 from sitegen.quality import check_quality
 from sitegen.registry import Registry
 from sitegen.scaffold import report_placeholders
-from sitegen.validate import validate
+from sitegen.validate import check_file, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "disclosures"
@@ -185,6 +187,33 @@ def recorded_later(monkeypatch: pytest.MonkeyPatch, seconds: float = 10.0) -> No
     real = time.time_ns
     later = int(seconds * 1e9)
     monkeypatch.setattr(time, "time_ns", lambda: real() + later)
+
+
+def test_a_stored_check_comes_back_with_every_field(tmp_path: Path) -> None:
+    """Checks are stored as flat tuples of plain values: each field comes back as it was,
+    for a valid algorithm (facts, dates), a provider (its model kept with it) and files
+    with problems, warnings and placeholders."""
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    feed = root / "acme/feed.yaml"
+    (root / "acme/broken.yaml").write_text(
+        feed.read_text("utf-8")
+        .replace("id: feed", "id: broken")
+        .replace("category:", "x: 1\ncategory:"),
+        "utf-8",
+    )
+    sources = discover(root, Report(), cache=Cache(None))
+    context = {"languages": ["zh", "en"], "filing_pattern": DEFAULT_FILING_PATTERN}
+    docs = [*sources.providers.values(), *sources.algorithms]
+    checks = [check_file(doc, context) for doc in docs]
+    assert any(c.facts for c in checks) and any(c.problems for c in checks)
+    for check in checks:
+        again = pickle.loads(pickle.dumps(check))
+        for name in (f.name for f in dataclasses.fields(check)):
+            if name not in ("_model", "_model_pickle", "_fetch"):
+                assert getattr(again, name) == getattr(check, name), name
+        if not check.apart:  # a provider's model travels with it
+            assert again.model == check.model
 
 
 def test_a_file_whose_status_is_unchanged_is_not_read_again(
