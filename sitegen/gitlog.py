@@ -125,6 +125,18 @@ class Git:
             raise GitUnavailable(f"unknown revision {rev!r}")
         return result.stdout.decode().strip()
 
+    def continues(self, old: str, new: str) -> bool:
+        """Whether commit ``new`` is ``old`` or descends from it along first parents, so
+        that the first-parent log of ``new`` is that of ``old`` and then ``old..new``'s."""
+        if old == new:
+            return True
+        if self.run("merge-base", "--is-ancestor", old, new, check=False).returncode != 0:
+            return False
+        listed = self.run("rev-list", "--first-parent", "--parents", f"{old}..{new}")
+        lines = listed.stdout.decode().split("\n")
+        oldest = next((line.split() for line in reversed(lines) if line.strip()), [])
+        return len(oldest) >= 2 and oldest[1] == old
+
     def commit_before(self, moment: dt.datetime, head: str = "HEAD") -> str | None:
         """The last first-parent commit of ``head`` made before ``moment`` (None if none)."""
         stamp = str(int(moment.timestamp()) - 1)

@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -73,12 +73,25 @@ def path_kind(prefix: str, path: str | None) -> str:
     return "provider" if parts[1] == "provider.yaml" else "algorithm"
 
 
+class _Entry(NamedTuple):
+    """A version in a chain: the commit that made it and the file (``name`` is blob:path)."""
+
+    sha: str
+    date: dt.datetime
+    subject: str
+    name: str
+    order: int
+    path: str
+    restored: bool
+    renamed: bool
+
+
 @dataclass
 class _Chain:
     """One disclosure's life through renames: its versions and, if deleted, its ending."""
 
     path: str
-    versions: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[_Entry] = field(default_factory=list)
     ended: Ending | None = None
     paths: list[str] = field(default_factory=list)
 
@@ -102,6 +115,7 @@ DIFF_NS = "history-diff"  # the Diff between two versions (or _SAME), by the pai
 # One ledger per registry folder and settings (see _ledger):
 META_NS = "history-meta"  # what the log and the lists need of each version (Meta)
 STEP_NS = "history-step"  # whether each pair of versions differs at all
+WALK_NS = "history-walk"  # the last walk of the log (see _Walked)
 _SAME = "same version"
 
 
@@ -299,10 +313,15 @@ class _Diffs:
     for the pages and loaded only by them.
     """
 
-    def __init__(self, source: VersionSource, cache: Cache | None, registry: str) -> None:
+    def __init__(
+        self, source: VersionSource, cache: Cache | None, registry: str, whole: bool = True
+    ) -> None:
+        """``whole``: the walk goes over the whole log, so what it does not ask about is no
+        longer needed (else only new pairs are asked about, and nothing is dropped)."""
         self.source = source
         self.cache = cache if cache is not None and cache.enabled else None
-        self.ledger = _ledger(self.cache, STEP_NS, registry)
+        self.whole = whole
+        self.ledger = _ledger(self.cache if whole else None, STEP_NS, registry)
         self.steps: dict[str, Any] = {}
         self.fresh: dict[str, Diff | str] = {}
         self.used: list[str] = []
@@ -362,6 +381,8 @@ class _Diffs:
     def store(self) -> None:
         if self.cache is not None:
             self.cache.put_many(DIFF_NS, self.fresh.items())
+            if not self.whole:
+                return
             self.cache.keep_only(DIFF_NS, self.used)
             steps = {}
             for key in self.used:
@@ -381,6 +402,9 @@ class _Walker:
         self.active: dict[str, _Chain] = {}
         self.gone: dict[str, list[_Chain]] = {}
         self.chains: list[_Chain] = []
+        self.touched: set[int] = set()  # ids of the chains this walk changed
+        self.last: dict[str, str] = {}  # path -> the last version name there (for ``pairs``)
+        self.providers: dict[str, str] = {}  # provider id -> its last provider.yaml blob
         self._kinds: dict[str | None, str] = {}  # four passes ask about every changed path
 
     def kind(self, path: str | None) -> str:
@@ -398,7 +422,7 @@ class _Walker:
 
     def provider_blobs(self, commits: list[Commit]) -> dict[str, str]:
         """The last provider.yaml blob of every provider that ever had one."""
-        last: dict[str, str] = {}
+        last = self.providers
         for commit in commits:
             for change in commit.changes:
                 if change.status != "D" and self.kind(change.path) == "provider":
@@ -408,7 +432,7 @@ class _Walker:
     def pairs(self, commits: list[Commit]) -> list[tuple[str, str]]:
         """(previous, next) version names along each path: the comparisons a walk makes
         when every commit is a new version, as nearly all are."""
-        last: dict[str, str] = {}
+        last = self.last
         out: list[tuple[str, str]] = []
         for commit in commits:
             for change in commit.changes:
@@ -421,8 +445,9 @@ class _Walker:
                 last[change.path] = name
         return out
 
-    def walk(self, commits: list[Commit]) -> None:
-        for order, commit in enumerate(commits):
+    def walk(self, commits: list[Commit], start: int = 0) -> None:
+        """Walk ``commits``, the log's from position ``start`` on (a resumed walk's)."""
+        for order, commit in enumerate(commits, start):
             for change in sorted(commit.changes, key=lambda c: c.status != "D"):
                 old_kind, new_kind = self.kind(change.old_path), self.kind(change.path)
                 if change.status == "R" and old_kind == "algorithm":
@@ -432,6 +457,7 @@ class _Walker:
                             self._end(chain, commit, order, change.old_path or "")
                         continue
                     if chain is not None:
+                        self.touched.add(id(chain))
                         chain.path = change.path
                         chain.paths.append(change.path)
                         self.active[change.path] = chain
@@ -453,27 +479,102 @@ class _Walker:
                 self._version(chain, commit, order, f"{change.new_blob}:{change.path}")
 
     def _end(self, chain: _Chain, commit: Commit, order: int, path: str) -> None:
+        self.touched.add(id(chain))
         chain.ended = Ending(commit.sha, commit.date, path, commit.subject, order)
         self.gone.setdefault(path, []).append(chain)
 
     def _version(self, chain: _Chain, commit: Commit, order: int, name: str) -> None:
+        self.touched.add(id(chain))
         restored = chain.ended is not None
         chain.ended = None
         last = chain.versions[-1] if chain.versions else None
         diffs = self.diffs
-        same = last is not None and diffs is not None and not diffs.changed(last["name"], name)
+        same = last is not None and diffs is not None and not diffs.changed(last.name, name)
         if same and not restored:  # a restore is a version even when nothing changed
             return
-        chain.versions.append(
-            {
-                "commit": commit,
-                "name": name,
-                "order": order,
-                "path": chain.path,
-                "restored": restored,
-                "renamed": last is not None and last["path"] != chain.path,
-            }
+        renamed = last is not None and last.path != chain.path
+        entry = _Entry(
+            commit.sha, commit.date, commit.subject, name, order, chain.path, restored, renamed
         )
+        chain.versions.append(entry)
+
+
+class _Walked:
+    """The last walk of a registry folder's log with its settings, kept in the build cache
+    so that the next build walks only the commits made since.
+
+    Reading and walking the whole log of 30,000 versions again, and looking up each one's
+    facts, was most of a rebuild's history time.  The walk's result is its chains (each
+    version with its cache key and facts), where it stopped and what it was tracking.  It
+    is resumed only when the commit it stopped at is on the first-parent line of the one
+    being built, so the new commits are exactly the rest of the log: the chains are then
+    those a whole walk makes.  A rewritten or switched branch, other settings or a missing
+    part walk the whole log, as without a cache.
+    """
+
+    def __init__(self, cache: Cache | None, registry: str) -> None:
+        self.stored = Sharded(cache, WALK_NS, registry)
+        self.keys: dict[str, str] = {}  # version name -> parsed_key, for a resumed walk
+        self.meta: dict[str, Meta] = {}
+
+    def resume(self, git: Git, prefix: str, head: str) -> tuple[_Walker, list[Commit], int] | None:
+        """(the walker as it stopped, the commits since, their position in the log)."""
+        stored = self.stored
+        if not stored.complete:
+            return None
+        match stored.extra:
+            case (str() as old, int() as count, dict() as active, dict() as gone, dict(), dict()):
+                pass
+            case _:
+                return None
+        try:
+            if not git.continues(old, head):
+                return None
+            commits = git.log(prefix, f"{old}..{head}") if old != head else []
+        except GitUnavailable:
+            return None
+        walker = _Walker(prefix)
+        try:
+            for number in range(len(stored.entries)):
+                path, paths, versions, ended, keys, meta = stored.entries[str(number)]
+                walker.chains.append(_Chain(path, list(versions), ended, list(paths)))
+                for entry, key, facts in zip(versions, keys, meta, strict=True):
+                    if key is not None:
+                        self.keys[entry.name] = key
+                    self.meta[entry.name] = facts
+            chains = walker.chains
+            walker.active = {path: chains[i] for path, i in active.items()}
+            walker.gone = {path: [chains[i] for i in ids] for path, ids in gone.items()}
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            return None
+        walker.last, walker.providers = dict(stored.extra[4]), dict(stored.extra[5])
+        return walker, commits, count
+
+    def save(self, walker: _Walker, head: str, count: int, source: VersionSource) -> None:
+        """Keep the walk that stopped at ``head`` after ``count`` commits; the chains it did
+        not change are kept as they were loaded (and not written again)."""
+        if self.stored.cache is None:
+            return
+        loaded, touched = self.stored.entries, walker.touched
+        entries: dict[str, Any] = {}
+        for number, chain in enumerate(walker.chains):
+            name = str(number)
+            kept = loaded.get(name) if id(chain) not in touched else None
+            if kept is None:
+                names = [entry.name for entry in chain.versions]
+                kept = (
+                    chain.path,
+                    tuple(chain.paths),
+                    tuple(chain.versions),
+                    chain.ended,
+                    tuple(source.keys.get(n) for n in names),
+                    tuple(source.meta[n] for n in names),
+                )
+            entries[name] = kept
+        index = {id(chain): number for number, chain in enumerate(walker.chains)}
+        active = {path: index[id(chain)] for path, chain in walker.active.items()}
+        gone = {path: [index[id(c)] for c in chains] for path, chains in walker.gone.items()}
+        self.stored.save(entries, (head, count, active, gone, walker.last, walker.providers))
 
 
 def parsed_key(blob: str, path: str, settings: str) -> str:
@@ -491,8 +592,12 @@ def read_history(
     providers: set[str],
     cache: Cache | None = None,
     log: PendingLog | None = None,
+    head: str | None = None,
 ) -> History:
-    """One log pass and one blob batch.
+    """One log pass and one blob batch; with the last build's walk (see :class:`_Walked`),
+    only the commits since.
+
+    ``log`` is the log of commit ``head`` (default: HEAD's) already being read.
 
     ``known`` maps the sha256 of each current file to its validated data, so the versions that
     are still current are not parsed twice; ``providers`` are the provider ids in the tree
@@ -501,15 +606,26 @@ def read_history(
     their content stays in the cache until a page needs it.
     """
     prefix = git.prefix(folder)
-    commits = log.result() if log is not None else git.log(prefix)
-    walker = _Walker(prefix)
-    needed = list(dict.fromkeys(walker.blobs(commits)))
+    head = head or git.resolve("HEAD")
     settings = json.dumps(context, sort_keys=True, ensure_ascii=False)
-    keys = {f"{blob}:{path}": parsed_key(blob, path, settings) for blob, path in needed}
-    source = VersionSource(git, dict(keys), context, cache)
-    storing = cache is not None and cache.enabled
     registry = digest(str(folder.resolve()), settings)
-    ledger = _ledger(cache, META_NS, registry)
+    walked = _Walked(cache, registry)
+    resumed = walked.resume(git, prefix, head)
+    if resumed is not None:
+        if log is not None:
+            log.close()  # the whole log, not needed
+        walker, commits, start = resumed
+    else:
+        commits = log.result() if log is not None else git.log(prefix, head)
+        walker, start = _Walker(prefix), 0
+    whole = resumed is None
+    needed = list(dict.fromkeys(walker.blobs(commits)))
+    keys = {f"{blob}:{path}": parsed_key(blob, path, settings) for blob, path in needed}
+    source = VersionSource(git, {**walked.keys, **keys}, context, cache)
+    source.meta.update(walked.meta)
+    storing = cache is not None and cache.enabled
+    # A resumed walk has its versions' facts; the whole log's are kept in a ledger.
+    ledger = _ledger(cache if whole else None, META_NS, registry)
     stored = ledger.entries
     for name, key in keys.items():
         meta = stored.get(key)
@@ -547,7 +663,7 @@ def read_history(
                     yield f"{blob}:{path}", content, path
 
     missing = sum(len(paths) for paths in by_blob.values())
-    diffs = _Diffs(source, cache, registry)
+    diffs = _Diffs(source, cache, registry, whole)
     with parsing_pool(missing - len(known)) as pool:
         if storing:
             parsed = parse_many_encoded(to_parse(), context, pool, source.summary())
@@ -559,14 +675,17 @@ def read_history(
                 source.add(name, version)
         if cache is not None and storing:
             cache.put_many(HISTORY_NS, fresh)
-            cache.keep_only(HISTORY_NS, keys.values())
-            # ``source.keys``: versions missing from git are not certain, and not kept.
-            kept = source.keys
-            ledger.save({k: source.meta[name] for name, k in kept.items() if name in source.meta})
+            if whole:  # (a resumed walk does not know every version the log names)
+                cache.keep_only(HISTORY_NS, keys.values())
+                # ``source.keys``: versions missing from git are not certain, and not kept.
+                kept = source.keys
+                facts = {k: source.meta[n] for n, k in kept.items() if n in source.meta}
+                ledger.save(facts)
         diffs.prefetch(walker.pairs(commits), pool)
     walker.diffs = diffs
-    walker.walk(commits)
+    walker.walk(commits, start)
     diffs.store()
+    walked.save(walker, head, start + len(commits), source)
     if cache is not None and cache.enabled:  # everything was stored: pages load what they show
         source.release()
     return History(walker.chains, provider_data, source)
@@ -620,14 +739,13 @@ def build_versions(chain: _Chain, source: VersionSource) -> list[Version]:
     versions: list[Version] = []
     previous: str | None = None
     for number, entry in enumerate(chain.versions, start=1):
-        name: str = entry["name"]
-        commit: Commit = entry["commit"]
+        name = entry.name
         effective, note, status = source.meta[name]
         event = "added" if previous is None else "changed"
         if previous is not None:
-            if entry["restored"]:
+            if entry.restored:
                 event = "restored"
-            elif entry["renamed"]:
+            elif entry.renamed:
                 event = "renamed"
             elif status == FilingStatus.WITHDRAWN and source.meta[previous][2] != "withdrawn":
                 event = "withdrawn"
@@ -636,14 +754,14 @@ def build_versions(chain: _Chain, source: VersionSource) -> list[Version]:
         versions.append(
             Version(
                 number=number,
-                commit=commit.sha,
-                date=commit.date,
+                commit=entry.sha,
+                date=entry.date,
                 effective_date=dt.date.fromisoformat(effective) if effective else None,
                 change_note=note,
-                path=entry["path"],
+                path=entry.path,
                 event=event,
-                subject=commit.subject,
-                order=entry["order"],
+                subject=entry.subject,
+                order=entry.order,
                 content=_Content(source, name, previous),
             )
         )
@@ -701,10 +819,12 @@ class LogAhead:
         self.folder = folder
         self.git, self.reason = unavailable_reason(folder)
         self.log: PendingLog | None = None
+        self.head: str | None = None
         if self.git is not None:
             # On failure the log is read again, and the failure reported, by attach_history.
             with contextlib.suppress(GitUnavailable):
-                self.log = self.git.start_log(self.git.prefix(folder))
+                self.head = self.git.resolve("HEAD")
+                self.log = self.git.start_log(self.git.prefix(folder), self.head)
 
     def close(self) -> None:
         if self.log is not None:
@@ -725,9 +845,11 @@ def attach_history(
         return registry
     context = validation_context(registry)
     known = _CurrentData(registry.disclosures)
-    log = ahead.log if ahead is not None else None
+    log, head = (ahead.log, ahead.head) if ahead is not None else (None, None)
     try:
-        history = read_history(git, folder, context, known, set(registry.providers), cache, log)
+        history = read_history(
+            git, folder, context, known, set(registry.providers), cache, log, head
+        )
     except GitUnavailable as exc:
         registry.history_note = f"history unavailable: {exc}"
         return registry
@@ -770,8 +892,8 @@ def _merge(chains: list[_Chain]) -> _Chain:
     """Chains that ended at the same path are one page's history: join them in time order."""
     if len(chains) == 1:
         return chains[0]
-    last = max(chains, key=lambda c: c.versions[-1]["order"] if c.versions else -1)
-    versions = sorted((v for c in chains for v in c.versions), key=lambda v: v["order"])
+    last = max(chains, key=lambda c: c.versions[-1].order if c.versions else -1)
+    versions = sorted((v for c in chains for v in c.versions), key=lambda v: v.order)
     paths = list(dict.fromkeys(p for c in chains for p in c.paths))
     return dataclasses.replace(last, versions=versions, paths=paths)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitrepo import Repo, Scenario
+from gitrepo import Repo, Scenario, scenario
 from test_hostile import CASES, make_registry
 
 import sitegen.content
@@ -668,8 +668,9 @@ def test_history_hit_skips_git_and_parsing(tmp_path: Path, monkeypatch: pytest.M
 def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The versions' facts and the steps' flags are read in one query each; without them the
-    versions are read from git again, with the same history, and the ledgers made again."""
+    """A walk of the whole log reads the versions' facts and the steps' flags in one query
+    each; without them the versions are read from git again, with the same history, and the
+    ledgers made again."""
     repo, source, feed = two_commits(tmp_path)
     feed.write_text(feed.read_text("utf-8").replace("Acme feed", "Acme video feed"), "utf-8")
     repo.git("commit", "-q", "-am", "third", date="2025-03-01T00:00:00Z")
@@ -677,6 +678,7 @@ def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
     expected = with_history(source, Cache(None))
     with Cache.open(folder) as cache:
         assert with_history(source, cache) == expected
+    forget_walks(folder)
 
     asked = blob_reads(monkeypatch)
     looked_up: list[str] = []
@@ -693,13 +695,119 @@ def test_history_facts_come_from_one_ledger_and_are_remade_without_it(
     assert looked_up.count("history-meta") == 1 and looked_up.count("history-step") == 1
     with Cache.open(folder) as cache, cache._transaction() as db:
         db.execute("DELETE FROM entry WHERE ns IN ('history-meta', 'history-step')")
+    forget_walks(folder)
     with Cache.open(folder) as cache:
         assert with_history(source, cache) == expected
     assert asked  # read and parsed again for their facts
     asked.clear()
+    forget_walks(folder)
     with Cache.open(folder) as cache:
         assert with_history(source, cache) == expected
     assert asked == []
+
+
+def forget_walks(folder: Path) -> None:
+    """Drop the stored walks of the log: the next walk goes over all of it."""
+    with Cache.open(folder) as cache, cache._transaction() as db:
+        db.execute("DELETE FROM entry WHERE ns = ?", (sitegen.history.WALK_NS,))
+
+
+def walk_starts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """(position in the log, commits) of every walk from now on: 0 for a whole walk."""
+    starts: list[tuple[int, int]] = []
+    real = sitegen.history._Walker.walk
+
+    def walk(self: Any, commits: list[Any], start: int = 0) -> None:
+        starts.append((start, len(commits)))
+        real(self, commits, start)
+
+    monkeypatch.setattr(sitegen.history._Walker, "walk", walk)
+    return starts
+
+
+def test_a_walk_resumes_commit_by_commit_through_the_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built at each commit of a year of changes in turn (edits, a version that no longer
+    validates, a rename, deletions, a withdrawal), the history with the last build's walk,
+    which walks only the new commits, is the history made from the whole log."""
+    scen = scenario(tmp_path / "repo")
+    shas = scen.repo.git("rev-list", "--first-parent", "--reverse", "main").split()
+    folder = tmp_path / "cache"
+    starts = walk_starts(monkeypatch)
+    walked = 0  # commits of the log walked so far
+    for number, sha in enumerate(shas):
+        scen.repo.git("checkout", "-q", "--detach", sha)
+        starts.clear()
+        expected = with_history(scen.source, Cache(None))
+        [(first, log)] = starts  # the whole log, up to this commit
+        assert first == 0
+        starts.clear()
+        with Cache.open(folder) as cache:
+            assert with_history(scen.source, cache) == expected, sha
+        assert starts == [(walked, log - walked)] if number else [(0, log)], sha
+        walked = log
+    assert walked > 8
+    starts.clear()
+    with Cache.open(folder) as cache:  # nothing new: nothing to walk
+        assert with_history(scen.source, cache) == expected
+    assert starts == [(walked, 0)]
+    # Then a deleted file restored, one deleted and put back as it was, and a rename.
+    repo = scen.repo
+    repo.git("checkout", "-q", "main")
+    before_delete = scen.commits["delete"] + "~1"
+    feed = repo.read("disclosures/acme/feed.yaml")
+    steps = [
+        lambda: repo.git("checkout", before_delete, "--", "disclosures/acme/legacy.yaml"),
+        lambda: repo.git("rm", "-q", "disclosures/acme/feed.yaml"),
+        lambda: repo.write("disclosures/acme/feed.yaml", feed),
+        lambda: repo.git("mv", "disclosures/beta/picker.yaml", "disclosures/beta/selector.yaml"),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        repo.commit(f"step {number}", f"2025-11-0{number + 1}T10:00:00Z")
+        expected = with_history(scen.source, Cache(None))
+        starts.clear()
+        with Cache.open(folder) as cache:
+            assert with_history(scen.source, cache) == expected, number
+        assert starts == [(walked, 1)], number
+        walked += 1
+    kinds = [kind for _, kind, _ in expected[1]]
+    assert "restored" in kinds and "renamed" in kinds and "deleted" in kinds
+
+
+def test_a_rewritten_or_merged_branch_walks_the_whole_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last walk is resumed only from a commit on the first-parent line of the one built:
+    after a reset to an earlier commit, or when the last build was of a branch since merged
+    (its commits are not the first-parent log's), the whole log is walked."""
+    repo, source, feed = two_commits(tmp_path)
+    folder = tmp_path / "cache"
+    starts = walk_starts(monkeypatch)
+    with Cache.open(folder) as cache:
+        with_history(source, cache)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    feed.write_text(feed.read_text("utf-8").replace("Acme feed", "Acme video feed"), "utf-8")
+    repo.git("commit", "-q", "-am", "rewritten", date="2025-03-01T00:00:00Z")
+    starts.clear()
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == with_history(source, Cache(None))
+    assert starts == [(0, 2), (0, 2)]
+    repo.git("checkout", "-q", "-b", "side")
+    ranker = source / "acme/ranker.yaml"
+    ranker.write_text(ranker.read_text("utf-8").replace("category:", "# side\ncategory:"), "utf-8")
+    repo.git("commit", "-q", "-am", "on the side", date="2025-04-01T00:00:00Z")
+    with Cache.open(folder) as cache:
+        with_history(source, cache)  # a walk that stopped on the side branch
+    repo.git("checkout", "-q", "main")
+    feed.write_text(feed.read_text("utf-8").replace("category:", "# main\ncategory:"), "utf-8")
+    repo.git("commit", "-q", "-am", "on main", date="2025-04-02T00:00:00Z")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge the side", "side", date="2025-04-03T00:00:00Z")
+    starts.clear()
+    with Cache.open(folder) as cache:
+        assert with_history(source, cache) == with_history(source, Cache(None))
+    assert starts[0][0] == 0
 
 
 def test_built_site_is_identical(
