@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from itertools import chain
@@ -29,11 +29,12 @@ from sitegen.scaffold import report_placeholders
 from sitegen.schema import schema_files
 from sitegen.search import SearchStage
 from sitegen.serve import LIVE_RELOAD
+from sitegen.sitemap import Sitemaps
 from sitegen.theme import DEFAULT_THEME, Theme
 from sitegen.timing import phase, timed
 from sitegen.units import Units
 from sitegen.validate import validate
-from sitegen.write import Manifest, SiteWriter, UnitFiles, sitemap_lines
+from sitegen.write import Manifest, SiteWriter
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -211,12 +212,16 @@ def _build(
         for path, data in schema_files(languages, registry.site.base_url, pattern):
             writer.write(path, data)
         pages = len(html_paths)
+        sitemaps = Sitemaps(registry.site.base_url)
+        sitemaps.add_pages(html_paths)
         for unit, files in timed(pending.results(), "render"):
             writer.add_unit(unit.name, files)
+            sitemaps.add_unit(unit.provider_id, files, rendered=files.written > 0)
             pages += files.pages
             if progress is not None:
                 progress(pages)
-        writer.write("sitemap.xml", sitemap(registry, html_paths, writer.units.values()))
+        for path, data in sitemaps.files(writer.keep):
+            writer.write(path, data)
         writer.write("robots.txt", robots(registry))
         writer.build = build_id(writer.manifest())
         result.pages = pages
@@ -235,20 +240,6 @@ def build_id(manifest: Manifest) -> str:
     parts = [f"{pid} {u.key}" for pid, u in sorted(manifest.units.items())]
     parts += [f"{path} {d}" for path, (d, _) in sorted(manifest.shared.items())]
     return digest(*parts)[:32]
-
-
-def sitemap(registry: Registry, html_paths: list[str], units: Iterable[UnitFiles]) -> bytes:
-    """The pages drawn from the whole registry, then each unit's (in plan order, as the
-    manifest keeps their lines): the same for the same site, with or without a cache."""
-    base = registry.site.base_url
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n',
-        sitemap_lines(base, html_paths),
-        *(unit.sitemap for unit in units),
-        "</urlset>\n",
-    ]
-    return "".join(lines).encode("utf-8")
 
 
 def robots(registry: Registry) -> bytes:

@@ -235,8 +235,7 @@ class Units:
 
     def render(self, unit: Unit, sink: Sink) -> UnitFiles:
         paths = [sink.put(path, data) for path, data in self.files(unit)]
-        base = self.registry.site.base_url
-        return UnitFiles.of(unit.key, paths, base, sink.written, sink.bytes_written)
+        return UnitFiles.of(unit.key, paths, sink.written, sink.bytes_written)
 
     # -- all units ---------------------------------------------------------------------------
 

@@ -30,16 +30,13 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from xml.sax.saxutils import escape
 
 from sitegen.diagnostics import OutputError
-from sitegen.urls import page_url
 
 MARKER = ".sitegen-output"
 MARKER_TEXT = "built by sitegen; replaced or updated whole on rebuild\n"
@@ -111,44 +108,29 @@ def marker_build(out: Path) -> str | None:
 @dataclass
 class UnitFiles:
     """The files of one unit (``sitegen.units``) in the finished site, as the manifest keeps
-    them: the paths as one string, their number, and the unit's lines of the sitemap.
+    them: the paths as one string, their number and how many are pages.
 
-    A rebuild carries 10,000 units over from the last build and changes a few: splitting,
-    joining and formatting 170,000 paths again took it a quarter of a second.  The list of
-    paths is made only when asked for (the deleted files are looked for among the units
-    that changed).
+    A rebuild carries 10,000 units over from the last build and changes a few: splitting and
+    joining 170,000 paths again took it a tenth of a second.  The list of paths is made only
+    when asked for (the deleted files are looked for among the units that changed, and a
+    sitemap is made again for the providers whose units changed).
     """
 
     key: str
     listing: str  # the paths, joined by NULs (no path holds one)
     count: int  # files
     pages: int  # HTML pages among them
-    sitemap: str  # their lines of sitemap.xml
     written: int = 0  # files written by this build (0 when the unit was kept as it was)
     bytes: int = 0  # their total size (when kept: as last written)
 
     @classmethod
-    def of(
-        cls, key: str, paths: list[str], base_url: str, written: int = 0, size: int = 0
-    ) -> UnitFiles:
-        pages = [p for p in paths if p.endswith(".html")]
-        lines = sitemap_lines(base_url, pages)
-        return cls(key, "\0".join(paths), len(paths), len(pages), lines, written, size)
+    def of(cls, key: str, paths: list[str], written: int = 0, size: int = 0) -> UnitFiles:
+        pages = sum(1 for p in paths if p.endswith(".html"))
+        return cls(key, "\0".join(paths), len(paths), pages, written, size)
 
     @cached_property
     def paths(self) -> list[str]:
         return self.listing.split("\0") if self.listing else []
-
-
-def sitemap_lines(base_url: str, html_paths: Iterable[str]) -> str:
-    """The ``<url>`` lines of sitemap.xml for some pages, in path order; the not-found page
-    and the permanent ``f/`` addresses (which lead elsewhere) are left out."""
-    lines = [
-        f"  <url><loc>{escape(base_url + page_url(path))}</loc></url>\n"
-        for path in sorted(html_paths)
-        if path != "404.html" and not path.startswith("f/")
-    ]
-    return "".join(lines)
 
 
 @dataclass
@@ -159,12 +141,11 @@ class Manifest:
     units: dict[str, UnitFiles] = field(default_factory=dict)
     shared: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (digest, size)
 
-    def to_data(self) -> tuple[dict[str, tuple[str, str, int, int, str, int]], dict[str, Any]]:
+    def to_data(self) -> tuple[dict[str, tuple[str, str, int, int, int]], dict[str, Any]]:
         """The units' entries, by name, and the rest: stored apart (``sitegen.cache.Sharded``),
         so a rebuild rewrites the entries of the few units that changed."""
         units = {
-            pid: (u.key, u.listing, u.count, u.pages, u.sitemap, u.bytes)
-            for pid, u in self.units.items()
+            pid: (u.key, u.listing, u.count, u.pages, u.bytes) for pid, u in self.units.items()
         }
         return units, {"build": self.build, "shared": self.shared}
 
@@ -175,10 +156,10 @@ class Manifest:
             return None
         try:
             files: dict[str, UnitFiles] = {}
-            for pid, (key, listing, count, pages, lines, size) in units.items():
-                if not all(isinstance(v, str) for v in (key, listing, lines)):
+            for pid, (key, listing, count, pages, size) in units.items():
+                if not (isinstance(key, str) and isinstance(listing, str)):
                     return None
-                files[pid] = UnitFiles(key, listing, int(count), int(pages), lines, 0, int(size))
+                files[pid] = UnitFiles(key, listing, int(count), int(pages), 0, int(size))
             return cls(str(rest["build"]), files, dict(rest["shared"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
@@ -296,6 +277,15 @@ class SiteWriter:
         except OSError as exc:
             raise OutputError(f"cannot read {source}: {exc.strerror}") from None
         self.write(path, data)
+
+    def keep(self, path: str) -> bool:
+        """Keep a file outside the units as the previous site has it, without its bytes
+        (whoever calls knows they would be the same); False if there is none to keep."""
+        found = self.previous.shared.get(path) if self.previous is not None else None
+        if found is None:
+            return False
+        self.shared[path] = found
+        return True
 
     def reuse(self, name: str, key: str) -> UnitFiles | None:
         """The unit's files as the previous build left them, if its key is unchanged."""

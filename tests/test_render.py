@@ -7,9 +7,15 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from htmlcheck import html_files, internal_links, resolve, soup
 
+from sitegen import sitemap as sitemap_module
+from sitegen.cache import Cache
 from sitegen.pipeline import build_site
+from sitegen.sitemap import MAX_URLS
+
+SAMPLES = Path(__file__).resolve().parents[1] / "disclosures"
 
 
 def test_every_internal_link_and_anchor_resolves(sample_site: Path) -> None:
@@ -151,22 +157,52 @@ def test_pages_for_every_provider_category_and_language(sample_site: Path) -> No
         assert (sample_site / name).exists()
 
 
-def test_sitemap_lists_every_page_once(sample_site: Path) -> None:
-    """Every page but the not-found one and the permanent ``f/`` addresses (which lead to
-    the disclosure's page), each once, at its public address."""
+def sitemap_urls(site: Path, base: str) -> list[str]:
+    """Every address the sitemaps list, through the index, as a crawler reads them."""
     names = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    root = ET.parse(sample_site / "sitemap.xml").getroot()
-    listed = [loc.text or "" for loc in root.findall("s:url/s:loc", names)]
-    base = "https://algorithms.example.org/"  # the samples' base_url
-    assert listed and all(url.startswith(base) for url in listed)
-    pages = sorted(
-        p.relative_to(sample_site).as_posix()
-        for p in sample_site.rglob("*.html")
-        if p.name != "404.html" and not p.relative_to(sample_site).as_posix().startswith("f/")
+    index = ET.parse(site / "sitemap.xml").getroot()
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    urls: list[str] = []
+    for loc in index.findall("s:sitemap/s:loc", names):
+        assert loc.text is not None and loc.text.startswith(base)
+        sitemap = ET.parse(site / loc.text.removeprefix(base)).getroot()
+        found = [url.text or "" for url in sitemap.findall("s:url/s:loc", names)]
+        assert len(found) <= MAX_URLS
+        urls += found
+    return urls
+
+
+def site_pages(site: Path, base: str) -> list[str]:
+    """The public address of every page a sitemap should list: all but the not-found page
+    and the permanent ``f/`` addresses, which lead to a disclosure's page."""
+    paths = (p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    return sorted(
+        base + path.removesuffix("index.html")
+        for path in paths
+        if path != "404.html" and not path.startswith("f/")
     )
-    expected = sorted(base + p.removesuffix("index.html") for p in pages)
-    assert sorted(listed) == expected
+
+
+def test_sitemaps_list_every_page_once(sample_site: Path) -> None:
+    base = "https://algorithms.example.org/"  # the samples' base_url
+    listed = sitemap_urls(sample_site, base)
     assert len(set(listed)) == len(listed)
+    assert sorted(listed) == site_pages(sample_site, base)
+    # One sitemap for the registry's own pages, one per provider.
+    providers = {p.parent.name for p in SAMPLES.glob("*/provider.yaml")}
+    assert {p.stem for p in (sample_site / "sitemaps/providers").glob("*.xml")} == providers
+
+
+def test_a_provider_past_the_limit_gets_several_sitemaps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sitemap_module, "MAX_URLS", 5)
+    site = tmp_path / "site"
+    build_site(SAMPLES, site, cache=Cache(None))
+    base = "https://algorithms.example.org/"
+    listed = sitemap_urls(site, base)
+    assert sorted(listed) == site_pages(site, base) and len(set(listed)) == len(listed)
+    assert len(list((site / "sitemaps/providers").glob("*-2.xml"))) >= 1
 
 
 def test_filing_list_is_complete_and_ordered(sample_site: Path) -> None:

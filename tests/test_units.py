@@ -275,7 +275,10 @@ def test_rebuild_after_one_change_updates_only_what_changed(
     sibling = out / "algorithms/haibei-mall/product-recommendation/index.html"
     elsewhere = out / "algorithms/liuguang-video/video-feed/history/index.html"
     archived = out / "changes/page/1/index.html"  # the oldest changes: a full page
-    inodes = {page: page.stat().st_ino for page in (changed, sibling, elsewhere, archived)}
+    other_sitemap = out / "sitemaps/providers/liuguang-video.xml"
+    own_sitemap = out / "sitemaps/providers/haibei-mall.xml"
+    kept = (changed, sibling, elsewhere, archived, other_sitemap, own_sitemap)
+    inodes = {page: page.stat().st_ino for page in kept}
     edit_summary(repo)
     second = build(repo, out, Cache.open(tmp_path / "cache"))
     assert second.updated
@@ -284,6 +287,8 @@ def test_rebuild_after_one_change_updates_only_what_changed(
     assert sibling.stat().st_ino == inodes[sibling]  # same provider, other disclosure: kept
     assert elsewhere.stat().st_ino == inodes[elsewhere]
     assert archived.stat().st_ino == inodes[archived]
+    assert other_sitemap.stat().st_ino == inodes[other_sitemap]  # kept, not made again
+    assert own_sitemap.stat().st_ino != inodes[own_sitemap]  # the new version's page is in it
     assert tree(out) == clean(repo, tmp_path)
     # Nothing changed: nothing is written but the marker's neighbours stay as they are.
     third = build(repo, out, Cache.open(tmp_path / "cache"))

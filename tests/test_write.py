@@ -80,21 +80,14 @@ def test_refuses_paths_outside_the_output(tmp_path: Path) -> None:
 
 def test_a_manifest_comes_back_as_it_was_stored() -> None:
     paths = ["algorithms/p/a/index.html", "en/algorithms/p/a/index.html", "api/p/a.json"]
-    units = {
-        "d:p/a": UnitFiles.of("k1", paths, "https://r.example/", 0, 9),
-        "c:1": UnitFiles.of("k2", [], "https://r.example/"),
-    }
+    units = {"d:p/a": UnitFiles.of("k1", paths, 0, 9), "c:1": UnitFiles.of("k2", [])}
     manifest = Manifest("b1", units, {"index.html": ("d", 4)})
     again = Manifest.from_data(*manifest.to_data())
     assert again == manifest
     assert again is not None and again.units["d:p/a"].paths == paths
     assert again.units["c:1"].paths == []
     assert (again.units["d:p/a"].count, again.units["d:p/a"].pages) == (3, 2)
-    assert again.units["d:p/a"].sitemap == (
-        "  <url><loc>https://r.example/algorithms/p/a/</loc></url>\n"
-        "  <url><loc>https://r.example/en/algorithms/p/a/</loc></url>\n"
-    )
-    assert Manifest.from_data({"x": ("k", 3, 1, 0, "", 0)}, {"build": "b", "shared": {}}) is None
+    assert Manifest.from_data({"x": ("k", 3, 1, 0, 0)}, {"build": "b", "shared": {}}) is None
     assert Manifest.from_data({"x": ("k", "a", 1)}, {"build": "b", "shared": {}}) is None
     assert Manifest.from_data({}, None) is None
 
@@ -157,7 +150,7 @@ def _site(
             if kept is None:
                 sink = writer.sink.fresh()
                 written = [sink.put(p, f"{name} {key}".encode()) for p in paths]
-                kept = UnitFiles.of(key, written, "https://r.example/")
+                kept = UnitFiles.of(key, written)
             writer.add_unit(name, kept)
         writer.write("index.html", b"home")
         writer.build = f"build {len(units)} {sorted(units.items())}"
