@@ -178,7 +178,7 @@ def _build(
     with phase("write"), SiteWriter(out, previous) as writer, closing(search), ExitStack() as on:
         # The search indexes go first on the units' workers when there are any.
         export = Export(registry, renderer.urls, renderer.fragments, writer)
-        with export.inherited():
+        with export.inherited(), search.inherited():
             pending = units.start(
                 writer.sink,
                 lambda u: writer.reuse(u.name, u.key),

@@ -40,6 +40,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing import get_context
@@ -602,22 +603,32 @@ class SearchStage:
         forked here when that is worth it.  A second call does nothing.  Without a call to
         ``start`` :meth:`files` indexes in this process.  The bytes are the same either way.
         """
-        global _JOB
         if self._futures:
             return
         languages = list(self.registry.languages)
         if pool is None and not self.forks():
             return
+        with self.inherited():
+            try:
+                if pool is None:
+                    workers = min(len(languages), cores())
+                    context = get_context("fork")
+                    pool = self._pool = ProcessPoolExecutor(workers, mp_context=context)
+                self._futures = {lang: pool.submit(_index_job, lang) for lang in languages}
+            except (OSError, BrokenProcessPool):
+                self._futures = {}
+
+    @contextmanager
+    def inherited(self) -> Iterator[None]:
+        """Workers forked in the block (at a pool's first submit) can run
+        :func:`_index_job`; another stage's pool may fork them before :meth:`start`."""
+        global _JOB
+        previous = _JOB
         _JOB = (self.registry, self.theme, self.urls, self.cache, self.fragments)
         try:
-            if pool is None:
-                workers = min(len(languages), cores())
-                pool = self._pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-            self._futures = {lang: pool.submit(_index_job, lang) for lang in languages}
-        except (OSError, BrokenProcessPool):
-            self._futures = {}
+            yield
         finally:
-            _JOB = None  # the workers forked at the first submits and have their copies
+            _JOB = previous  # the workers forked meanwhile have their copies
 
     def forks(self) -> bool:
         """Whether :meth:`start` forks workers of its own when given none."""
