@@ -112,22 +112,14 @@ class History:
 
 HISTORY_NS = "history"  # a version's Parsed (encoded), by parsed_key
 DIFF_NS = "history-diff"  # the Diff between two versions (or _SAME), by the pair's key
-# One ledger per registry folder and settings (see _ledger):
+# Ledgers: small entries about one registry's versions, by their cache keys, kept together
+# (``Sharded``, one per registry folder and settings): a whole walk reads 30,000 versions'
+# facts and 20,000 steps' flags at once, where looking them up one by one took a tenth of a
+# second.  An entry a ledger lacks only costs work.
 META_NS = "history-meta"  # what the log and the lists need of each version (Meta)
 STEP_NS = "history-step"  # whether each pair of versions differs at all
 WALK_NS = "history-walk"  # the last walk of the log (see _Walked)
 _SAME = "same version"
-
-
-def _ledger(cache: Cache | None, namespace: str, registry: str) -> Sharded:
-    """Small entries about one registry's versions, by their cache keys, kept together: a
-    rebuild reads 30,000 versions' facts and 20,000 steps' flags at once, where looking them
-    up one by one took a tenth of a second.
-
-    The entries are found by content (their keys), so a ledger that lacks one only costs
-    work; each registry folder and its settings have their own.
-    """
-    return Sharded(cache, namespace, registry)
 
 
 _RECENT = 64  # contents kept after loading: a page set reads the same few versions often
@@ -321,7 +313,7 @@ class _Diffs:
         self.source = source
         self.cache = cache if cache is not None and cache.enabled else None
         self.whole = whole
-        self.ledger = _ledger(self.cache if whole else None, STEP_NS, registry)
+        self.ledger = Sharded(self.cache if whole else None, STEP_NS, registry)
         self.steps: dict[str, Any] = {}
         self.fresh: dict[str, Diff | str] = {}
         self.used: list[str] = []
@@ -625,7 +617,7 @@ def read_history(
     source.meta.update(walked.meta)
     storing = cache is not None and cache.enabled
     # A resumed walk has its versions' facts; the whole log's are kept in a ledger.
-    ledger = _ledger(cache if whole else None, META_NS, registry)
+    ledger = Sharded(cache if whole else None, META_NS, registry)
     stored = ledger.entries
     for name, key in keys.items():
         meta = stored.get(key)

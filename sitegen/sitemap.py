@@ -21,8 +21,10 @@ _XMLNS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
 def sitemap_path(group: str, part: int = 1) -> str:
+    """A group's sitemap; its next parts are numbered after a dot, which no provider id
+    holds (``sitegen.model.ID_RE``), so no part is taken for another provider's sitemap."""
     name = "registry" if group == REGISTRY else f"providers/{group}"
-    return f"sitemaps/{name}.xml" if part == 1 else f"sitemaps/{name}-{part}.xml"
+    return f"sitemaps/{name}.xml" if part == 1 else f"sitemaps/{name}.{part}.xml"
 
 
 class Sitemaps:
@@ -31,11 +33,11 @@ class Sitemaps:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.groups: dict[str, list[UnitFiles]] = {REGISTRY: []}
-        self.pages: dict[str, list[str]] = {REGISTRY: []}  # pages outside the units
+        self.pages: list[str] = []  # pages outside the units, in the registry's group
         self.changed: set[str] = {REGISTRY}  # its pages are few: always written
 
     def add_pages(self, paths: list[str]) -> None:
-        self.pages[REGISTRY] += paths
+        self.pages += paths
 
     def add_unit(self, group: str, files: UnitFiles, rendered: bool) -> None:
         """A unit's files; ``rendered`` by this build (else kept from the last)."""
@@ -56,9 +58,8 @@ class Sitemaps:
                 if all(keep(path) for path in paths):
                     listed += paths
                     continue
-            pages = self.pages.get(group, []) + [
-                p for u in units for p in u.paths if p.endswith(".html")
-            ]
+            pages = self.pages if group == REGISTRY else []
+            pages = pages + [p for u in units for p in u.paths if p.endswith(".html")]
             for part, data in enumerate(self._sitemaps(pages), start=1):
                 path = sitemap_path(group, part)
                 listed.append(path)

@@ -202,7 +202,7 @@ def test_a_provider_past_the_limit_gets_several_sitemaps(
     base = "https://algorithms.example.org/"
     listed = sitemap_urls(site, base)
     assert sorted(listed) == site_pages(site, base) and len(set(listed)) == len(listed)
-    assert len(list((site / "sitemaps/providers").glob("*-2.xml"))) >= 1
+    assert len(list((site / "sitemaps/providers").glob("*.2.xml"))) >= 1
 
 
 def test_filing_list_is_complete_and_ordered(sample_site: Path) -> None:
