@@ -788,7 +788,6 @@ class Seen:
         self.stored = Sharded(cache, self.NAMESPACE, str(root.resolve()))
         self.old: dict[str, tuple[_Status, str, int]] = self.stored.entries
         self.new: dict[str, tuple[_Status, str, int]] = {}
-        self.read = 0  # files read (and recorded) by this build
         self._pending: list[tuple[str, _Status, str]] = []  # recorded, not yet timed
 
     def vouch(self, path: Path) -> str | None:
@@ -809,7 +808,6 @@ class Seen:
     def record(self, path: Path, info: os.stat_result, digest: str) -> None:
         if stat.S_ISREG(info.st_mode):
             self._pending.append((str(path), _status(info), digest))
-            self.read += 1
 
     def store(self) -> None:
         """Keep the records of the files found now.  A new record is stored with a time
