@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from sitegen.fragments import Fragments
+from sitegen.memory import release_free_memory
 from sitegen.model import FORMAT_VERSION
 from sitegen.registry import Disclosure, Registry
 from sitegen.urls import Urls, page_url
@@ -164,7 +165,15 @@ def registry_json(registry: Registry, urls: Urls, fragments: Fragments | None = 
     records = fragments.rows(
         "record-utf8", registry.disclosures, lambda d: dumps(disclosure_record(d, urls))[:-1]
     )
-    return b"".join([head, b',"disclosures":[', b",".join(records), b"]}\n"])
+    # One join: joining the records first and then the whole held the 93 MB twice more at
+    # 10,000 disclosures.
+    parts = [head, b',"disclosures":[']
+    for record in records:
+        parts += (record, b",")
+    if records:
+        parts.pop()
+    parts.append(b"]}\n")
+    return b"".join(parts)
 
 
 def disclosure_file(disclosure: Disclosure, urls: Urls) -> tuple[str, bytes]:
@@ -178,7 +187,10 @@ _EXPORT: Export | None = None
 def _export_job() -> list[tuple[str, str, int, int]]:
     """In a forked worker: the registry's JSON, staged; what ``SiteWriter.record`` takes."""
     assert _EXPORT is not None
-    return _EXPORT.stage(_EXPORT.writer.sink.fresh())
+    try:
+        return _EXPORT.stage(_EXPORT.writer.sink.fresh())
+    finally:
+        release_free_memory()  # the records, joined and written: the worker goes on rendering
 
 
 class Export:
@@ -217,5 +229,10 @@ class Export:
                 return
             except BrokenProcessPool:  # the worker died: made here
                 pass
-        for path, found, size, _ in self.stage(self.writer.sink):
+        staged = self.stage(self.writer.sink)
+        # The records and their join are freed, but the C heap would keep their pages for the
+        # rest of the build: at 10,000 disclosures the build process went from 650 MB
+        # resident to 360 MB here.
+        release_free_memory()
+        for path, found, size, _ in staged:
             yield path, found, size, 0  # counted by the writer's own sink

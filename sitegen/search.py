@@ -57,6 +57,7 @@ from sitegen.cjk import CJK_RANGES, new_builder, serialize_index, split_token
 from sitegen.content import cores
 from sitegen.fragments import Fragments
 from sitegen.markdown import plain_text
+from sitegen.memory import release_free_memory
 from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
 from sitegen.theme import Theme, localize
@@ -566,8 +567,11 @@ def _index_job(lang: str) -> tuple[bytes, int]:
     """In a forked worker: one language's index file and its gzipped size."""
     assert _JOB is not None
     registry, theme, urls, cache, fragments = _JOB
-    with cache.reopened() as own:  # the build's connection does not survive the fork
-        return _sized(index_file(registry, theme, urls, lang, own, fragments), lang, own)
+    try:
+        with cache.reopened() as own:  # the build's connection does not survive the fork
+            return _sized(index_file(registry, theme, urls, lang, own, fragments), lang, own)
+    finally:
+        release_free_memory()  # what indexing dropped: the worker goes on rendering pages
 
 
 class SearchStage:
