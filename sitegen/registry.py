@@ -6,6 +6,7 @@ It holds validated models only; pages, search, feeds and exports read it and nev
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,7 +191,14 @@ class Registry:
         return out
 
     def of_category(self, category: Category) -> list[Disclosure]:
-        return [d for d in self.disclosures if d.facts.category is category]
+        return self.by_category().get(category, [])
+
+    def by_category(self) -> dict[Category, list[Disclosure]]:
+        """Each category's disclosures, in registry order, in one pass (not one per category)."""
+        out: dict[Category, list[Disclosure]] = {}
+        for disclosure in self.disclosures:
+            out.setdefault(disclosure.facts.category, []).append(disclosure)
+        return out
 
     def filed(self) -> list[Disclosure]:
         """Every disclosure with a filing number, in number order (the public list)."""
@@ -200,12 +208,13 @@ class Registry:
         return [d for _, d in numbered]
 
     def newest(self, limit: int) -> list[Disclosure]:
-        ranked = sorted(
+        # The first few of 10,000, without sorting them all (same order as a sort would give:
+        # keys are unique).
+        return heapq.nlargest(
+            limit,
             (d for d in self.disclosures if d.ended is None),
             key=lambda d: (d.facts.effective_date, d.key),
-            reverse=True,
         )
-        return ranked[:limit]
 
 
 @dataclass(frozen=True)

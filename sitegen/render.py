@@ -123,6 +123,11 @@ class Renderer:
     ) -> list[Markup]:
         """Each disclosure laid out by a macro of ``partials/macros.html`` as on the page at
         ``path``; rows made by an earlier build for the same disclosure are reused."""
+        return [Markup(row) for row in self._rows(macro, disclosures, path, lang, *args)]
+
+    def _rows(
+        self, macro: str, disclosures: list[Disclosure], path: str, lang: str, *args: Any
+    ) -> list[str]:
         module: Any = None
 
         def make(disclosure: Disclosure) -> str:
@@ -133,7 +138,8 @@ class Renderer:
             return str(getattr(module, macro)(disclosure, *args))
 
         what = f"{macro}:{path}:{','.join(map(str, args))}"
-        return [Markup(row) for row in self.fragments.rows(what, disclosures, make)]
+        rows: list[str] = self.fragments.rows(what, disclosures, make)
+        return rows
 
     def name(self, value: dict[str, str], lang: str) -> str:
         shown = localize(value, lang, self.registry.default_language)
@@ -242,7 +248,9 @@ class Renderer:
             self.theme.gettext("filings.title", lang),
             filed=filed,
             pending=pending,
-            rows=self.rows("filing_row", [*filed, *pending], path, lang),
+            # One piece of markup: 20,000 rows a build looped over and escaped one by one in
+            # the template took a third of the two pages' time.
+            rows=Markup("\n".join(self._rows("filing_row", [*filed, *pending], path, lang))),
         )
 
     def disclosure(self, lang: str, disclosure: Disclosure) -> tuple[str, bytes]:

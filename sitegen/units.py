@@ -190,8 +190,9 @@ class Units:
         for page in range(1, self.history.archive_size() + 1):
             units[f"c:{page}"] = Unit("", archive=page)
         # Last, so their keys can digest their disclosures' keys.
+        of_category = registry.by_category()
         for category in Category:
-            listed = registry.of_category(category)
+            listed = of_category.get(category, [])
             units[f"k:{category}"] = Unit("", disclosures=listed, category=category)
         return list(units.values())
 
