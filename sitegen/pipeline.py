@@ -175,7 +175,9 @@ def _build(
     if registry.history_note:
         result.notes.append(registry.history_note)
     units = Units(renderer, history, feeds, [CSP])
-    renderer.fragments = search.fragments = Fragments(cache, units.disclosure_keys)
+    renderer.fragments = search.fragments = feeds.fragments = Fragments(
+        cache, units.disclosure_keys
+    )
     stored = Sharded(cache, "output", digest("output", str(out.resolve())))
     # Only a whole file list may say which files the site no longer has.
     previous = Manifest.from_data(stored.entries, stored.extra) if stored.complete else None

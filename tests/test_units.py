@@ -457,6 +457,50 @@ def test_rebuild_lays_out_only_the_changed_disclosure_in_shared_files(
     assert tree(out) == clean(repo, tmp_path)
 
 
+def test_the_registry_feed_makes_again_only_the_changed_disclosures_entries(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitegen.feeds import Feeds
+
+    made: list[tuple[str, str]] = []
+    inside: list[bool] = []
+    shared_files, content = Feeds.shared_files, Feeds.content
+
+    def spy_shared(self: Feeds) -> Any:
+        inside.append(True)
+        try:
+            yield from shared_files(self)
+        finally:
+            inside.clear()
+
+    def spy_content(self: Feeds, event: Any, lang: str, *args: Any) -> Any:
+        if inside:  # the registry's feed, not a unit's
+            made.append((event.disclosure.key, lang))
+        return content(self, event, lang, *args)
+
+    monkeypatch.setattr(Feeds, "shared_files", spy_shared)
+    monkeypatch.setattr(Feeds, "content", spy_content)
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    assert len({key for key, _ in made}) > 2  # every entry, in a first build
+    made.clear()
+    edit_summary(repo)
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    key = "haibei-mall/product-search"
+    assert made and {k for k, _ in made} == {key}
+    assert {lang for _, lang in made} == {"zh", "en"}
+    assert tree(out) == clean(repo, tmp_path)
+    # The provider's new name is in each of its entries, old ones included.
+    made.clear()
+    provider = "disclosures/haibei-mall/provider.yaml"
+    repo.write(provider, repo.read(provider).replace("Select E-commerce", "Select Retail"))
+    repo.commit("Rename the provider", "2025-02-02T00:00:00Z")
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    assert {k.partition("/")[0] for k, _ in made} == {"haibei-mall"}
+    assert tree(out) == clean(repo, tmp_path, "clean2")
+    assert b"Select Retail" in (out / "en/feeds/changes.xml").read_bytes()
+
+
 def test_the_search_index_is_assembled_again_only_when_searchable_text_changes(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
