@@ -144,10 +144,13 @@ class Feeds:
             entry = self.entry_id(event)
             for lang in self.registry.languages:
                 keys[digest(unit, lang, entry)] = (lang, entry)
-        found = cache.get_many(FEED_ENTRY_NS, keys)
+        found = {
+            key: html
+            for key, html in cache.get_many(FEED_ENTRY_NS, keys).items()
+            if isinstance(html, str)  # anything else is made, and stored, again
+        }
         for key, html in found.items():
-            if isinstance(html, str):
-                self._content[keys[key]] = html
+            self._content[keys[key]] = html
 
         def store(made: dict[tuple[str, str], str]) -> None:
             new = [(key, made[at]) for key, at in keys.items() if key not in found and at in made]

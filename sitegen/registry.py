@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from sitegen.diagnostics import Report
 from sitegen.model import Algorithm, Category, FilingStatus, Provider, Site
@@ -161,6 +161,18 @@ class Disclosure:
         return not self.withdrawn and self.ended is None
 
 
+K = TypeVar("K")
+
+
+def _grouped(
+    disclosures: list[Disclosure], key: Callable[[Disclosure], K]
+) -> dict[K, list[Disclosure]]:
+    out: dict[K, list[Disclosure]] = {}
+    for disclosure in disclosures:
+        out.setdefault(key(disclosure), []).append(disclosure)
+    return out
+
+
 @dataclass
 class Registry:
     root: Path
@@ -185,20 +197,14 @@ class Registry:
 
     def by_provider(self) -> dict[str, list[Disclosure]]:
         """Each provider id's disclosures, in registry order, in one pass (not one per id)."""
-        out: dict[str, list[Disclosure]] = {}
-        for disclosure in self.disclosures:
-            out.setdefault(disclosure.provider.id, []).append(disclosure)
-        return out
+        return _grouped(self.disclosures, lambda d: d.provider.id)
 
     def of_category(self, category: Category) -> list[Disclosure]:
         return self.by_category().get(category, [])
 
     def by_category(self) -> dict[Category, list[Disclosure]]:
         """Each category's disclosures, in registry order, in one pass (not one per category)."""
-        out: dict[Category, list[Disclosure]] = {}
-        for disclosure in self.disclosures:
-            out.setdefault(disclosure.facts.category, []).append(disclosure)
-        return out
+        return _grouped(self.disclosures, lambda d: d.facts.category)
 
     def filed(self) -> list[Disclosure]:
         """Every disclosure with a filing number, in number order (the public list)."""
