@@ -138,8 +138,7 @@ class Renderer:
             return str(getattr(module, macro)(disclosure, *args))
 
         what = f"{macro}:{path}:{','.join(map(str, args))}"
-        rows: list[str] = self.fragments.rows(what, disclosures, make)
-        return rows
+        return self.fragments.rows(what, disclosures, make)
 
     def name(self, value: dict[str, str], lang: str) -> str:
         shown = localize(value, lang, self.registry.default_language)

@@ -13,7 +13,6 @@ from htmlcheck import html_files, internal_links, resolve, soup
 from sitegen import sitemap as sitemap_module
 from sitegen.cache import Cache
 from sitegen.pipeline import build_site
-from sitegen.sitemap import MAX_URLS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "disclosures"
 
@@ -167,7 +166,7 @@ def sitemap_urls(site: Path, base: str) -> list[str]:
         assert loc.text is not None and loc.text.startswith(base)
         sitemap = ET.parse(site / loc.text.removeprefix(base)).getroot()
         found = [url.text or "" for url in sitemap.findall("s:url/s:loc", names)]
-        assert len(found) <= MAX_URLS
+        assert len(found) <= sitemap_module.MAX_URLS  # as the test may have lowered it
         urls += found
     return urls
 
