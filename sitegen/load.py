@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -85,10 +85,11 @@ class Kind(StrEnum):
 class SourceDoc:
     """One parsed file: plain data plus where each value and key stands in the text.
 
-    A file read for the build cache (``discover(..., cache=...)``) keeps its bytes in ``raw``
-    and is parsed only when its data or positions are first asked for: on a cache hit nothing
-    asks, which is the point.  A file the cache's record of its status vouches for
-    (:class:`Seen`) is not even read until ``raw`` is asked for.
+    A file listed for the build cache (``discover(..., cache=...)``) is *pending* (no digest)
+    until the validate stage reads it; a file the cache's record of its status vouches for
+    (:class:`Seen`) has its digest and is not read until ``raw`` is asked for.  A file read
+    keeps its bytes in ``raw`` and is parsed only when its data or positions are first asked
+    for: on a cache hit nothing asks, which is the point.
 
     Parsing keeps the positions of the first SHALLOW levels only, which is all a valid file
     needs; the first position asked for below them parses the file again for all of them.
@@ -121,19 +122,36 @@ class SourceDoc:
         self._shallow: bytes | None = None  # the bytes, while positions stop at SHALLOW
 
     @property
+    def pending(self) -> bool:
+        """Listed but not yet read: the validate stage reads it and gives it its digest."""
+        return self.unread is not None and not self.digest
+
+    @property
     def raw(self) -> bytes | None:
         """The bytes while the file is not parsed (read now if the load stage did not)."""
-        if self.unread is not None:
-            self._raw, self.unread = read_again(self.unread, self.path, self.digest), None
+        if self.unread is None:
+            return self._raw
+        if self.digest:
+            self._raw = read_again(self.unread, self.path, self.digest)
+        else:  # pending: the validate stage settles these itself, saying what went wrong
+            got = read_listed(self.unread)
+            if isinstance(got, ReadProblem):
+                raise FileChanged(f"{self.path}: {got.message}; build again")
+            self._raw, self.digest = got[0], hashlib.sha256(got[0]).hexdigest()
+        self.unread = None
         return self._raw
 
     @raw.setter
     def raw(self, value: bytes | None) -> None:
         self._raw, self.unread = value, None
 
+    @property
+    def parsed(self) -> bool:
+        """Its bytes are gone: parsed (or never had: nothing to read them from)."""
+        return self._raw is None and self.unread is None
+
     def __repr__(self) -> str:
-        parsed = self._raw is None and self.unread is None
-        return f"SourceDoc({self.path!r}, {self.kind}, parsed={parsed})"
+        return f"SourceDoc({self.path!r}, {self.kind}, parsed={self.parsed})"
 
     def unparsed(self) -> SourceDoc:
         """A new doc for the same file, read but not yet parsed."""
@@ -669,36 +687,59 @@ def parse_mapping(
     return data, positions, key_positions
 
 
+class ReadProblem(NamedTuple):
+    """Why a listed file's bytes cannot be had, as the report says it (line 1, column 1)."""
+
+    message: str
+    hint: str
+
+
+def read_listed(path: Path) -> tuple[bytes, Status] | ReadProblem:
+    """The bytes of a file the listing says is no symbolic link, and its status (for
+    :class:`Seen`); or why they cannot be read.  Safe in a worker process: it reports
+    nothing itself."""
+    status: list[os.stat_result] = []
+    try:
+        return _read_regular(path, status), _status(status[0])
+    except _NotRegular:
+        return ReadProblem("not a regular file", "commit a plain text file")
+    except _TooBig as big:
+        return ReadProblem(
+            f"file is {big.size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+            "shorten the text; a disclosure should stay readable",
+        )
+    except OSError as exc:
+        return ReadProblem(f"cannot read file: {exc.strerror}", "check permissions")
+
+
 def read_bytes(
     path: Path,
     shown: str,
     report: Report,
     link: bool | None = None,
-    status: list[os.stat_result] | None = None,
+    status: list[Status] | None = None,
 ) -> bytes | None:
     """A source file's bytes; a link, a special file or an oversized one goes to ``report``.
 
     ``link``: whether ``path`` is a symbolic link, when the caller's directory listing said.
+    ``status`` receives the file's status when it was read.
     """
     try:
-        if path.is_symlink() if link is None else link:
-            report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
-            return None
-        return _read_regular(path, status)
-    except _NotRegular:
-        report.add(shown, 1, 1, "", "not a regular file", "commit a plain text file")
-    except _TooBig as big:
-        report.add(
-            shown,
-            1,
-            1,
-            "",
-            f"file is {big.size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
-            "shorten the text; a disclosure should stay readable",
-        )
+        linked = path.is_symlink() if link is None else link
     except OSError as exc:
         report.add(shown, 1, 1, "", f"cannot read file: {exc.strerror}", "check permissions")
-    return None
+        return None
+    if linked:
+        report.add(shown, 1, 1, "", "symbolic links are not allowed", "commit the file itself")
+        return None
+    got = read_listed(path)
+    if isinstance(got, ReadProblem):
+        report.add(shown, 1, 1, "", got.message, got.hint)
+        return None
+    raw, info = got
+    if status is not None:
+        status.append(info)
+    return raw
 
 
 def read_source(
@@ -713,19 +754,21 @@ def read_source(
 ) -> SourceDoc | None:
     """Read and parse one file; problems go to ``report`` and give None.
 
-    With ``defer`` the file is only read: parsing is left to the validate stage, which
-    may find the result in the build cache (and reports the file's problems then).  With
-    ``seen`` too, a file whose status it vouches for is not even read until its bytes are
-    asked for.
+    With ``defer`` the file is neither read nor parsed here: the validate stage reads it
+    (on both cores when there are many), may find its result in the build cache, and
+    reports its problems.  The doc is *pending* until then: no digest yet.  With ``seen``
+    too, a file whose status it vouches for has its digest, and is not read until its
+    bytes are asked for.  A symbolic link is reported here either way.
     """
     shown = display_path(path, folders)
-    if defer and seen is not None and not link:
-        known = seen.vouch(path)
-        if known is not None:
-            doc = SourceDoc(shown, kind, provider_id, path.stem, digest=known)
+    if defer and not link:
+        known = seen.vouch(path) if seen is not None else None
+        # Left pending only when the listing said it is no link (else it is asked here).
+        if known is not None or link is False:
+            doc = SourceDoc(shown, kind, provider_id, path.stem, digest=known or "")
             doc.unread = path
             return doc
-    status: list[os.stat_result] = []
+    status: list[Status] = []
     raw = read_bytes(path, shown, report, link, status)
     if raw is None:
         return None
@@ -761,10 +804,10 @@ def read_again(path: Path, shown: str, digest: str) -> bytes:
 # systems keep times to the second or two, and a change within the same tick keeps them.
 _RACY_NS = 3_000_000_000
 
-_Status = tuple[int, int, int, int, int]  # device, inode, size, modified and changed (ns)
+Status = tuple[int, int, int, int, int]  # device, inode, size, modified and changed (ns)
 
 
-def _status(info: os.stat_result) -> _Status:
+def _status(info: os.stat_result) -> Status:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
@@ -787,9 +830,9 @@ class Seen:
         # Each record: (status, digest, when it was stored); stored in shards, so a rebuild
         # rewrites the few that hold a changed file.
         self.stored = Sharded(cache, self.NAMESPACE, str(root.resolve()))
-        self.old: dict[str, tuple[_Status, str, int]] = self.stored.entries
-        self.new: dict[str, tuple[_Status, str, int]] = {}
-        self._pending: list[tuple[str, _Status, str]] = []  # recorded, not yet timed
+        self.old: dict[str, tuple[Status, str, int]] = self.stored.entries
+        self.new: dict[str, tuple[Status, str, int]] = {}
+        self._pending: list[tuple[str, Status, str]] = []  # recorded, not yet timed
 
     def vouch(self, path: Path) -> str | None:
         """The digest of ``path``'s bytes if the record still stands for them."""
@@ -806,9 +849,9 @@ class Seen:
         self.new[name] = entry
         return entry[1]
 
-    def record(self, path: Path, info: os.stat_result, digest: str) -> None:
-        if stat.S_ISREG(info.st_mode):
-            self._pending.append((str(path), _status(info), digest))
+    def record(self, path: Path, status: Status, digest: str) -> None:
+        """Keep what a regular file's read found (:func:`read_listed`'s status)."""
+        self._pending.append((str(path), status, digest))
 
     def store(self) -> None:
         """Keep the records of the files found now.  A new record is stored with a time
@@ -830,18 +873,22 @@ class Sources:
     providers: dict[str, SourceDoc]
     algorithms: list[SourceDoc]
     provider_dirs: list[str]
-    # Set by ``discover(..., cache=...)``: the files are read but not parsed, and the validate
-    # stage parses (or finds in this cache) each one and drops those that do not parse.
+    # Set by ``discover(..., cache=...)``: the files are listed, not read, and the validate
+    # stage reads and parses (or finds in this cache) each one, and drops those it cannot.
     cache: Cache | None = None
     # Each provider folder's entry names, sorted, as the walk found them.
     listed: dict[str, list[str]] = field(default_factory=dict)
+    # The files' status records (with a working cache): the validate stage records the files
+    # it reads, then stores them.
+    seen: Seen | None = None
 
 
 def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
     """Walk ``root`` in sorted order so the same tree always loads the same way.
 
-    With a ``cache`` (even a disabled one) files are only read here; the validate stage
-    parses them, or finds their results in the cache, on both cores when there are many.
+    With a ``cache`` (even a disabled one) files are only listed here; the validate stage
+    reads and parses them, or finds their results in the cache, on both cores when there
+    are many.  Reading 10,000 files here took a second of a cold check, one core idle.
     """
     defer = cache is not None
     seen = Seen(cache, root) if cache is not None and cache.enabled else None
@@ -851,8 +898,9 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
         return Sources(root, None, {}, [], [], cache)
     site_path = root / "site.yaml"
     site = None
-    if site_path.exists() or site_path.is_symlink():
-        site = read_source(site_path, Kind.SITE, "", report, defer, folders, seen=seen)
+    site_link = site_path.is_symlink()
+    if site_link or site_path.exists():
+        site = read_source(site_path, Kind.SITE, "", report, defer, folders, site_link, seen)
     else:
         report.add(
             display_path(site_path), 1, 1, "", "site.yaml is missing", "create it (docs/format.md)"
@@ -924,6 +972,4 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                 providers[entry.name] = doc
             else:
                 algorithms.append(doc)
-    if seen is not None:
-        seen.store()
-    return Sources(root, site, providers, algorithms, provider_dirs, cache, listed)
+    return Sources(root, site, providers, algorithms, provider_dirs, cache, listed, seen)

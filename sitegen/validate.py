@@ -7,8 +7,10 @@ span files (ids against paths, missing providers, duplicate filing numbers).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import hashlib
 import json
 import pickle
 import re
@@ -30,11 +32,15 @@ from sitegen.load import (
     FieldPath,
     FileChanged,
     Kind,
+    ReadProblem,
+    Seen,
     SourceDoc,
     Sources,
+    Status,
     YamlProblem,
     collector_paused,
     read_again,
+    read_listed,
 )
 from sitegen.model import (
     DEFAULT_FILING_PATTERN,
@@ -493,6 +499,11 @@ def context_key(context: dict[str, Any]) -> str:
     return json.dumps(context, sort_keys=True, ensure_ascii=False)
 
 
+def _key_of(doc: SourceDoc, settings: str) -> str:
+    """A doc's :func:`file_key`, or "" while it is pending (its digest is not known yet)."""
+    return file_key(doc, settings) if doc.digest else ""
+
+
 def file_key(doc: SourceDoc, settings: str) -> str:
     """Everything a FileCheck depends on (the code's version is in the store's name);
     ``settings`` is the validation context's :func:`context_key`, made once for all files."""
@@ -503,9 +514,10 @@ CACHE_NS = "file"
 MODEL_NS = "model"  # an algorithm's pickled model, under the key of its check
 CHUNK = 100  # files per task: the last task's wait stays short next to the whole
 STORE_BATCH = 1000  # checks stored at once while the workers go on
-# The files a pool's workers check, set before they are forked so that each inherits them
-# instead of receiving every file's bytes through a pipe.
+# The files a pool's workers read and check, and the store they look them up in, set before
+# they are forked so that each inherits them instead of receiving them through a pipe.
 _FORKED: list[SourceDoc] = []
+_FORKED_CACHE: Cache | None = None
 
 Stored = tuple[bytes, bytes | None]  # a pickled check, and its model when it is kept apart
 
@@ -521,14 +533,83 @@ def _stored(check: FileCheck, models: bool) -> Stored:
     return blob, check.model_blob() if check.model_stored else None
 
 
-def _check_range(start: int, stop: int, context: dict[str, Any], models: bool) -> list[Stored]:
-    """In a worker: the stored form of ``_FORKED[start:stop]``'s checks.
+def _usable(check: FileCheck, models: bool) -> bool:
+    """A stored check serves, unless a build needs the model a check alone left out."""
+    return not (models and check.apart and check.valid and not check.model_stored)
 
-    Each file is checked on a fresh copy of its doc, so its parsed data dies with the copy
-    instead of piling up in this process for the collector to scan.
+
+@dataclass(frozen=True)
+class _Settled:
+    """What reading, looking up and checking one file gave, as sent back by a worker.
+
+    ``digest`` and ``status`` are set when the file was read here (it was pending);
+    ``stored`` is the check as stored (found, or made: then ``made``), or None with
+    ``problem`` when the file could not be read.
     """
+
+    digest: str = ""
+    status: Status | None = None
+    stored: Stored | None = None
+    made: bool = False
+    problem: ReadProblem | None = None
+
+
+def _settle(
+    docs: list[SourceDoc], settings: str, context: dict[str, Any], models: bool, cache: Cache | None
+) -> list[_Settled]:
+    """Each doc read (if pending), looked up (if it had no digest before) and checked (if
+    not found), in this process; safe in a forked worker (``cache``: the parent's store,
+    used on this process's own connection).
+
+    A doc whose digest was known is read only to be checked, and must still have it
+    (:class:`FileChanged` otherwise).  Each file is checked on a fresh doc, so its parsed
+    data dies with it instead of piling up for the collector to scan.
+    """
+    store = cache.here() if cache is not None else None
+    fresh: list[SourceDoc | None] = []
+    settled: list[_Settled] = []
+    lookup: dict[str, int] = {}  # cache key of a pending doc -> its index
+    for doc in docs:
+        if not doc.pending:
+            fresh.append(doc.unparsed())
+            settled.append(_Settled())
+            continue
+        assert doc.unread is not None
+        got = read_listed(doc.unread)
+        if isinstance(got, ReadProblem):
+            fresh.append(None)
+            settled.append(_Settled(problem=got))
+            continue
+        raw, status = got
+        found = hashlib.sha256(raw).hexdigest()
+        copy = SourceDoc(doc.path, doc.kind, doc.provider_id, doc.stem, digest=found, raw=raw)
+        fresh.append(copy)
+        settled.append(_Settled(found, status))
+        lookup[file_key(copy, settings)] = len(settled) - 1
+    stored = store.get_many(CACHE_NS, lookup) if store is not None and lookup else {}
+    for key, i in lookup.items():
+        blob = stored.get(key)
+        if isinstance(blob, bytes):
+            try:
+                usable = _usable(pickle.loads(blob), models)
+            except Exception:  # an unreadable entry is only a miss
+                continue
+            if usable:
+                settled[i] = dataclasses.replace(settled[i], stored=(blob, None))
+                fresh[i] = None
+    for i, unchecked in enumerate(fresh):
+        if unchecked is not None:
+            made = _stored(check_file(unchecked, context), models)
+            settled[i] = dataclasses.replace(settled[i], stored=made, made=True)
+    return settled
+
+
+def _settle_range(
+    start: int, stop: int, settings: str, context: dict[str, Any], models: bool
+) -> list[_Settled]:
+    """In a worker: :func:`_settle` for ``_FORKED[start:stop]``."""
     with collector_paused():
-        return [_stored(check_file(doc.unparsed(), context), models) for doc in _FORKED[start:stop]]
+        return _settle(_FORKED[start:stop], settings, context, models, _FORKED_CACHE)
 
 
 @dataclass(frozen=True)
@@ -569,12 +650,19 @@ class _ModelSource:
 def check_files(
     docs: list[SourceDoc],
     keys: list[str],
+    settings: str,
     context: dict[str, Any],
     cache: Cache | None,
     root: Path,
     models: bool = True,
+    seen: Seen | None = None,
 ) -> list[FileCheck]:
     """Each doc's FileCheck, from the cache or computed (in worker processes when many).
+
+    ``keys`` holds each doc's cache key, or "" for a pending doc (not yet read): such a doc
+    is read here, on the workers when there are many, gets its digest and its key (filled
+    in), and is looked up then; what its read found goes to ``seen``.  A file that cannot
+    be read gets a check that says why.  ``settings``: the context's :func:`context_key`.
 
     ``models``: the caller will read the algorithms' models, so workers send them and they
     are stored; without it they are remade from the file if ever asked for.  Entries are
@@ -605,54 +693,84 @@ def check_files(
             cache.put_many(MODEL_NS, ((keys[i], m) for i, (_, m) in done if m is not None))
             cache.put_many(CACHE_NS, ((keys[i], blob) for i, (blob, _) in done))
 
-    found = cache.get_many(CACHE_NS, keys) if cache is not None else {}
     checks: list[FileCheck | None] = [None] * len(docs)
+
+    def apply(i: int, result: _Settled) -> tuple[int, Stored] | None:
+        """Take one settled doc's result; what must be stored, if anything."""
+        doc = docs[i]
+        if result.problem is not None:
+            problem = (1, 1, "error", "", result.problem.message, result.problem.hint, "")
+            checks[i] = FileCheck(False, [problem])
+            return None
+        if result.digest:
+            doc.digest = result.digest
+            keys[i] = file_key(doc, settings)
+            if seen is not None and result.status is not None and doc.unread is not None:
+                seen.record(doc.unread, result.status, result.digest)
+        assert result.stored is not None
+        blob, model = result.stored
+        checks[i] = restored(i, blob, model)
+        return (i, result.stored) if result.made else None
+
+    found = cache.get_many(CACHE_NS, [k for k in keys if k]) if cache is not None else {}
     for i, key in enumerate(keys):
-        blob = found.get(key)
+        blob = found.get(key) if key else None
         if isinstance(blob, bytes):
             try:
                 check = restored(i, blob, None)
             except Exception:  # an unreadable entry is only a miss
                 continue
             # A check stored by ``validate`` alone left its model out: a build needs it.
-            if not (models and check.apart and check.valid and not check.model_stored):
+            if _usable(check, models):
                 checks[i] = check
     missing = [i for i, check in enumerate(checks) if check is None]
-    global _FORKED
-    _FORKED = [docs[i] for i in missing if docs[i].raw is not None]
+    # Parsed docs (read without a cache) are checked here; the others are read on workers.
+    readable = [i for i in missing if not docs[i].parsed]
+    global _FORKED, _FORKED_CACHE
+    _FORKED, _FORKED_CACHE = [docs[i] for i in readable], cache
     unstored: list[tuple[int, Stored]] = []
     try:
         with parsing_pool(len(_FORKED)) as pool:
             if pool is not None:
-                unparsed = [i for i in missing if docs[i].raw is not None]
                 futures = [
-                    pool.submit(_check_range, start, start + CHUNK, context, models)
-                    for start in range(0, len(unparsed), CHUNK)
+                    pool.submit(_settle_range, start, start + CHUNK, settings, context, models)
+                    for start in range(0, len(readable), CHUNK)
                 ]
                 with collector_paused():
-                    starts = range(0, len(unparsed), CHUNK)
+                    starts = range(0, len(readable), CHUNK)
                     for start, future in zip(starts, futures, strict=True):
-                        chunk = unparsed[start : start + CHUNK]
-                        done = list(zip(chunk, future.result(), strict=True))
-                        for i, (blob, model) in done:
-                            checks[i] = restored(i, blob, model)
+                        chunk = readable[start : start + CHUNK]
+                        for i, result in zip(chunk, future.result(), strict=True):
+                            made = apply(i, result)
+                            if made is not None:
+                                unstored.append(made)
+                            if result.digest and cache is not None:  # looked up there
+                                if result.made:
+                                    cache.misses += 1
+                                else:
+                                    cache.hits += 1
                         # Stored while the workers check the next files, not all at the
                         # end: writing 10,000 entries took a second with both cores idle.
                         # A thousand at a time: a write of 100 costs half as much again
                         # per entry (0.5 s against 0.3 s for 10,000).
-                        unstored += done
                         if len(unstored) >= STORE_BATCH:
                             store(unstored)
                             unstored = []
     except (BrokenProcessPool, OSError):
         pass  # a worker died (out of memory?): what is left is checked here
     finally:
-        _FORKED = []
+        _FORKED, _FORKED_CACHE = [], None
     store(unstored)
     fresh: list[tuple[int, Stored]] = []
     with collector_paused():
+        rest = [i for i in readable if checks[i] is None]
+        settled = _settle([docs[i] for i in rest], settings, context, models, cache)
+        for i, result in zip(rest, settled, strict=True):
+            made = apply(i, result)
+            if made is not None:
+                fresh.append(made)
         for i in missing:
-            if checks[i] is None:
+            if checks[i] is None:  # parsed already
                 check = check_file(docs[i], context)
                 checks[i] = check
                 if keep:
@@ -664,15 +782,18 @@ def check_files(
 def _resolve(
     docs: list[SourceDoc],
     keys: list[str],
+    settings: str,
     context: dict[str, Any],
     cache: Cache | None,
     report: Report,
     root: Path,
     models: bool,
+    seen: Seen | None,
 ) -> list[SourceDoc]:
-    """Give each doc its FileCheck; report and drop those that did not parse."""
+    """Give each doc its FileCheck (and each pending one its key in ``keys``); report and
+    drop those that could not be read or did not parse."""
     kept = []
-    checks = check_files(docs, keys, context, cache, root, models)
+    checks = check_files(docs, keys, settings, context, cache, root, models, seen)
     for doc, check in zip(docs, checks, strict=True):
         doc.check = check
         if check.loaded:
@@ -704,10 +825,13 @@ def validate(
     """
     cache = cache if cache is not None else sources.cache
     site: Site | None = None
+    root, seen = sources.root, sources.seen
     used: list[str] = []  # cache keys of every file, found or made
     if sources.site is not None:
-        used.append(file_key(sources.site, context_key({})))
-        kept = _resolve([sources.site], used[:], {}, cache, report, sources.root, models)
+        plain = context_key({})
+        keys = [_key_of(sources.site, plain)]
+        kept = _resolve([sources.site], keys, plain, {}, cache, report, root, models, seen)
+        used += keys
         sources.site = kept[0] if kept else None
     if sources.site is not None:
         site_check = _apply_id(sources.site, report)
@@ -720,13 +844,16 @@ def validate(
     algorithm_docs = list(sources.algorithms)
     files = [doc for _, doc in provider_docs] + algorithm_docs
     settings = context_key(context)
-    keys = [file_key(doc, settings) for doc in files]
+    keys = [_key_of(doc, settings) for doc in files]
+    resolved = _resolve(files, keys, settings, context, cache, report, root, models, seen)
     used += keys
-    resolved = _resolve(files, keys, context, cache, report, sources.root, models)
+    if seen is not None:
+        seen.store()  # every file is read or vouched for now
     alive = {id(doc) for doc in resolved}
     sources.providers = {pid: doc for pid, doc in sources.providers.items() if id(doc) in alive}
     sources.algorithms = [doc for doc in algorithm_docs if id(doc) in alive]
     if cache is not None and cache.enabled:
+        used = [key for key in used if key]  # files that could not be read have none
         cache.keep_only(CACHE_NS, used)  # entries of files that no longer exist
         cache.keep_only(MODEL_NS, used)
 

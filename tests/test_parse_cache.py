@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
+import os
 import pickle
 import shutil
 import sqlite3
@@ -890,3 +891,67 @@ def test_history_without_stored_contents_reads_git_again(scen: Scenario, tmp_pat
         attach_history(registry, scen.source, cache=cache)
         cache.close()
         assert history_state(registry) == expected
+
+
+def _unreadable_registry(base: Path) -> Path:
+    """The mini registry with files that cannot be read: a pipe and one over the size limit."""
+    root = base / "disclosures"
+    shutil.copytree(MINI, root)
+    os.mkfifo(root / "acme/pipe.yaml")  # reading it would block forever
+    (root / "acme/big.yaml").write_bytes(b"a: '" + b"x" * sitegen.load.MAX_FILE_BYTES + b"'\n")
+    return root
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="worker processes fork")
+def test_workers_read_the_files_and_report_what_cannot_be_read(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many files the workers read them, not the build process (which then holds none
+    of their bytes), and a file that cannot be read is reported as without them; a warm
+    run that reads them again looks each one up and finds it."""
+    root = _unreadable_registry(tmp_path)
+    count = len(list(root.rglob("*.yaml")))
+    readable = count - 2
+    plain = outputs(load(root, None)[1])
+    assert "pipe.yaml:1:1: error: not a regular file" in plain[0]
+    size = (root / "acme/big.yaml").stat().st_size
+    assert f"big.yaml:1:1: error: file is {size:,} bytes, over the" in plain[0]
+    assert len(reads) == count  # read here, without a cache
+    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr("sitegen.validate.CHUNK", 2)
+    for run in ("cold", "warm"):  # the status records are too new to vouch for a file
+        reads.clear()
+        with Cache.open(tmp_path / "cache") as cache:
+            registry, report = load(root, cache)
+            assert outputs(report) == plain
+            assert reads == []  # each file was read by a worker
+            # Each readable file was looked up there (and the status records here): none
+            # was found cold, each one warm.
+            looked_up = readable + 1 + SHARDS
+            found = looked_up if run == "warm" else 0
+            assert (cache.hits, cache.misses) == (found, looked_up - found)
+    assert registry is not None and registry.disclosures[0].algorithm  # its model is fetched
+
+
+def test_one_changed_file_is_read_here_and_the_rest_vouched_for(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild's few pending files are read in the build process, looked up, and checked
+    if new; the files the status records vouch for are not read at all."""
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    recorded_later(monkeypatch)
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+    feed = root / "acme/feed.yaml"
+    feed.write_text(feed.read_text("utf-8").replace("last_reviewed:", "# new\nlast_reviewed:"))
+    plain_registry, plain = load(root, None)
+    expected = outputs(plain), registry_state(plain_registry)
+    calls = _counting_parses(monkeypatch)
+    reads.clear()
+    with Cache.open(tmp_path / "cache") as cache:
+        registry, report = load(root, cache)
+        assert (outputs(report), registry_state(registry)) == expected
+        assert reads == ["feed.yaml"] and len(calls) == 1
+        assert cache.misses == 1
