@@ -7,7 +7,6 @@ span files (ids against paths, missing providers, duplicate filing numbers).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -22,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -538,8 +537,7 @@ def _usable(check: FileCheck, models: bool) -> bool:
     return not (models and check.apart and check.valid and not check.model_stored)
 
 
-@dataclass(frozen=True)
-class _Settled:
+class _Settled(NamedTuple):
     """What reading, looking up and checking one file gave, as sent back by a worker.
 
     ``digest`` and ``status`` are set when the file was read here (it was pending);
@@ -566,41 +564,42 @@ def _settle(
     data dies with it instead of piling up for the collector to scan.
     """
     store = cache.here() if cache is not None else None
-    fresh: list[SourceDoc | None] = []
-    settled: list[_Settled] = []
+    # Each doc: the fresh doc to check (None: nothing to check), its digest and status when
+    # read here, and its key when it is to be looked up.
+    read: list[tuple[SourceDoc | None, str, Status | None, ReadProblem | None]] = []
     lookup: dict[str, int] = {}  # cache key of a pending doc -> its index
     for doc in docs:
         if not doc.pending:
-            fresh.append(doc.unparsed())
-            settled.append(_Settled())
+            read.append((doc.unparsed(), "", None, None))
             continue
         assert doc.unread is not None
         got = read_listed(doc.unread)
         if isinstance(got, ReadProblem):
-            fresh.append(None)
-            settled.append(_Settled(problem=got))
+            read.append((None, "", None, got))
             continue
         raw, status = got
         found = hashlib.sha256(raw).hexdigest()
         copy = SourceDoc(doc.path, doc.kind, doc.provider_id, doc.stem, digest=found, raw=raw)
-        fresh.append(copy)
-        settled.append(_Settled(found, status))
-        lookup[file_key(copy, settings)] = len(settled) - 1
+        lookup[file_key(copy, settings)] = len(read)
+        read.append((copy, found, status, None))
+    hits: dict[int, bytes] = {}
     stored = store.get_many(CACHE_NS, lookup) if store is not None and lookup else {}
-    for key, i in lookup.items():
-        blob = stored.get(key)
+    for key, blob in stored.items():
         if isinstance(blob, bytes):
             try:
-                usable = _usable(pickle.loads(blob), models)
+                if _usable(pickle.loads(blob), models):
+                    hits[lookup[key]] = blob
             except Exception:  # an unreadable entry is only a miss
                 continue
-            if usable:
-                settled[i] = dataclasses.replace(settled[i], stored=(blob, None))
-                fresh[i] = None
-    for i, unchecked in enumerate(fresh):
-        if unchecked is not None:
-            made = _stored(check_file(unchecked, context), models)
-            settled[i] = dataclasses.replace(settled[i], stored=made, made=True)
+    settled: list[_Settled] = []
+    for i, (fresh, digest_read, status_read, problem) in enumerate(read):
+        if problem is not None or fresh is None:
+            settled.append(_Settled(problem=problem))
+        elif i in hits:
+            settled.append(_Settled(digest_read, status_read, (hits[i], None)))
+        else:
+            made = _stored(check_file(fresh, context), models)
+            settled.append(_Settled(digest_read, status_read, made, True))
     return settled
 
 
