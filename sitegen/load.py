@@ -133,10 +133,10 @@ class SourceDoc:
             return self._raw
         if self.digest:
             self._raw = read_again(self.unread, self.path, self.digest)
-        else:  # pending: the validate stage settles these itself, saying what went wrong
+        else:  # pending: the validate stage settles these itself, and reports a problem
             got = read_listed(self.unread)
             if isinstance(got, ReadProblem):
-                raise FileChanged(f"{self.path}: {got.message}; build again")
+                raise SitegenError(f"{self.path}: {got.message} ({got.hint})")
             self._raw, self.digest = got[0], hashlib.sha256(got[0]).hexdigest()
         self.unread = None
         return self._raw

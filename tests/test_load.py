@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from sitegen.diagnostics import Report
+from sitegen.cache import Cache
+from sitegen.diagnostics import Report, SitegenError
 from sitegen.load import (
     MAX_FILE_BYTES,
     Kind,
@@ -18,6 +21,8 @@ from sitegen.load import (
     parse_yaml,
     read_source,
 )
+
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
 
 def test_positions_point_at_values_and_keys() -> None:
@@ -189,3 +194,20 @@ def test_display_path_shows_what_it_always_did(
     for path in paths * 2:  # the second round from the remembered folders
         assert display_path(path, folders) == _display_path_by_parts(path), path
         assert display_path(path) == _display_path_by_parts(path), path
+
+
+def test_a_pending_file_is_read_when_its_bytes_are_asked_for(tmp_path: Path) -> None:
+    """A file listed for the cache is read (and gets its digest) when asked for outside the
+    validate stage; one that cannot be read says why, by name."""
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)
+    os.mkfifo(root / "acme/pipe.yaml")
+    sources = discover(root, Report(), cache=Cache(None))
+    feed = next(doc for doc in sources.algorithms if doc.stem == "feed")
+    pipe = next(doc for doc in sources.algorithms if doc.stem == "pipe")
+    assert feed.pending and pipe.pending
+    expected = (root / "acme/feed.yaml").read_bytes()
+    assert feed.raw == expected and feed.digest == hashlib.sha256(expected).hexdigest()
+    assert not feed.pending
+    with pytest.raises(SitegenError, match=r"pipe\.yaml: not a regular file"):
+        _ = pipe.raw
