@@ -221,8 +221,8 @@ def display_path(path: Path, folders: dict[str, str | None] | None = None) -> st
 
     Only the folder is resolved: a symbolic link is named as the link, not as its target.
     ``folders`` remembers how each folder below the working directory is shown (None for
-    the others) across one walk, so a file there costs one look-up, by the folder's text (a
-    path's parent, made and hashed for each of 10,000 files, took 0.1 s).
+    the others) across one walk, so a file there costs one look-up, by the folder's text
+    (10,000 look-ups by the parent path object took 0.055 s, by its text 0.035 s).
     """
     name = path.name
     if name:
@@ -929,9 +929,9 @@ def discover(root: Path, report: Report, cache: Cache | None = None) -> Sources:
                 )
             continue
         provider_dirs.append(entry.name)
-        # The listing's names and file types: sorting paths and asking each one its type cost
-        # a quarter of a rebuild's load stage at 10,000 files.  Names sort as the paths do
-        # within one folder.  A link is still asked about through its path.
+        # The listing's names and file types: walking 10,000 files as sorted path objects
+        # took 0.05 s, by their names 0.03 s.  Names sort as the paths do within one folder.
+        # A link is still asked about through its path.
         with os.scandir(entry) as listing:
             types = {found.name: found for found in listing}
         listed[entry.name] = sorted(types)

@@ -921,7 +921,7 @@ def validate(
 
 def _stems(sources: Sources, provider_id: str) -> list[str]:
     """The names of a provider folder's YAML files, without the extension, as the load
-    stage listed them (listing 400 folders again took 0.05 s of a rebuild)."""
+    stage listed them (listing 400 folders again took 0.02-0.05 s of a rebuild)."""
     names = sources.listed.get(provider_id)
     if names is None:
         names = [entry.name for entry in (sources.root / provider_id).iterdir()]
