@@ -491,3 +491,27 @@ def test_a_log_that_git_refuses_is_reported_as_history_unavailable(
     notes = _history_notes(result.notes)
     assert notes == [notes[0]] and notes[0].startswith("history unavailable: git log failed: ")
     assert all(d.versions == [] for d in result.registry.disclosures)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "disclosures/acme/feed.yaml",
+        "acme/feed.yaml",
+        "feed.yaml",
+        "registry/acme/feed.v2.yaml",
+        "registry/acme/.hidden",
+        "registry/acme/trailing.",
+        "registry/acme/no-extension",
+        "registry/.acme/feed.yaml",
+    ],
+)
+def test_a_chain_is_keyed_by_its_folder_and_stem_as_paths_name_them(path: str) -> None:
+    """Keys are made with string operations, not path objects; they must name what
+    ``PurePosixPath`` names."""
+    from pathlib import PurePosixPath
+
+    from sitegen.history import _key
+
+    pure = PurePosixPath(path)
+    assert _key(path) == f"{pure.parent.name}/{pure.stem}"
