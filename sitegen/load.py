@@ -137,7 +137,7 @@ class SourceDoc:
             got = read_listed(self.unread)
             if isinstance(got, ReadProblem):
                 raise SitegenError(f"{self.path}: {got.message} ({got.hint})")
-            self._raw, self.digest = got[0], hashlib.sha256(got[0]).hexdigest()
+            self._raw, self.digest = got.raw, hashlib.sha256(got.raw).hexdigest()
         self.unread = None
         return self._raw
 
@@ -694,13 +694,22 @@ class ReadProblem(NamedTuple):
     hint: str
 
 
-def read_listed(path: Path) -> tuple[bytes, Status] | ReadProblem:
-    """The bytes of a file the listing says is no symbolic link, and its status (for
-    :class:`Seen`); or why they cannot be read.  Safe in a worker process: it reports
-    nothing itself."""
+class Read(NamedTuple):
+    """A file's bytes, its status before they were read, and the time just after (for
+    :class:`Seen`)."""
+
+    raw: bytes
+    status: Status
+    at: int  # time.time_ns()
+
+
+def read_listed(path: Path) -> Read | ReadProblem:
+    """The bytes of a file the listing says is no symbolic link, with its status; or why
+    they cannot be read.  Safe in a worker process: it reports nothing itself."""
     status: list[os.stat_result] = []
     try:
-        return _read_regular(path, status), _status(status[0])
+        raw = _read_regular(path, status)
+        return Read(raw, _status(status[0]), time.time_ns())
     except _NotRegular:
         return ReadProblem("not a regular file", "commit a plain text file")
     except _TooBig as big:
@@ -717,12 +726,12 @@ def read_bytes(
     shown: str,
     report: Report,
     link: bool | None = None,
-    status: list[Status] | None = None,
+    read: list[Read] | None = None,
 ) -> bytes | None:
     """A source file's bytes; a link, a special file or an oversized one goes to ``report``.
 
     ``link``: whether ``path`` is a symbolic link, when the caller's directory listing said.
-    ``status`` receives the file's status when it was read.
+    ``read`` receives the whole :class:`Read`.
     """
     try:
         linked = path.is_symlink() if link is None else link
@@ -736,10 +745,9 @@ def read_bytes(
     if isinstance(got, ReadProblem):
         report.add(shown, 1, 1, "", got.message, got.hint)
         return None
-    raw, info = got
-    if status is not None:
-        status.append(info)
-    return raw
+    if read is not None:
+        read.append(got)
+    return got.raw
 
 
 def read_source(
@@ -768,14 +776,14 @@ def read_source(
             doc = SourceDoc(shown, kind, provider_id, path.stem, digest=known or "")
             doc.unread = path
             return doc
-    status: list[Status] = []
-    raw = read_bytes(path, shown, report, link, status)
+    read: list[Read] = []
+    raw = read_bytes(path, shown, report, link, read)
     if raw is None:
         return None
     doc = SourceDoc(shown, kind, provider_id, path.stem, digest=hashlib.sha256(raw).hexdigest())
     doc.raw = raw
-    if seen is not None and status:
-        seen.record(path, status[0], doc.digest)
+    if seen is not None and read:
+        seen.record(path, read[0].status, doc.digest, read[0].at)
     if not defer:
         try:
             doc.parse()
@@ -832,7 +840,7 @@ class Seen:
         self.stored = Sharded(cache, self.NAMESPACE, str(root.resolve()))
         self.old: dict[str, tuple[Status, str, int]] = self.stored.entries
         self.new: dict[str, tuple[Status, str, int]] = {}
-        self._pending: list[tuple[str, Status, str]] = []  # recorded, not yet timed
+        self._pending: list[tuple[str, Status, str, int]] = []  # recorded, not yet stored
 
     def vouch(self, path: Path) -> str | None:
         """The digest of ``path``'s bytes if the record still stands for them."""
@@ -849,17 +857,18 @@ class Seen:
         self.new[name] = entry
         return entry[1]
 
-    def record(self, path: Path, status: Status, digest: str) -> None:
-        """Keep what a regular file's read found (:func:`read_listed`'s status)."""
-        self._pending.append((str(path), status, digest))
+    def record(self, path: Path, status: Status, digest: str, read_at: int) -> None:
+        """Keep what a regular file's read found (a :class:`Read`'s status and time)."""
+        self._pending.append((str(path), status, digest, read_at))
 
     def store(self) -> None:
-        """Keep the records of the files found now.  A new record is stored with a time
-        later than every status taken; one carried over keeps its own, as it was vouched
-        for: its file had not changed for seconds before it was first recorded."""
-        now = time.time_ns()
-        for name, status, digest in self._pending:
-            self.new[name] = (status, digest, now)
+        """Keep the records of the files found now.  A new record is stored with the time
+        its file was read: later than its status, and not later, which would trust a
+        change made in the same clock tick as the read once the build had taken a few
+        seconds (files are read as the workers get to them).  One carried over keeps its
+        own time, as it was vouched for: its file had not changed for seconds before."""
+        for name, status, digest, read_at in self._pending:
+            self.new[name] = (status, digest, read_at)
         self._pending.clear()
         self.stored.save(self.new)
 

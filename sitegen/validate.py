@@ -540,13 +540,15 @@ def _usable(check: FileCheck, models: bool) -> bool:
 class _Settled(NamedTuple):
     """What reading, looking up and checking one file gave, as sent back by a worker.
 
-    ``digest`` and ``status`` are set when the file was read here (it was pending);
+    ``digest``, ``status`` and ``read_at`` are set when the file was read here (it was
+    pending);
     ``stored`` is the check as stored (found, or made: then ``made``), or None with
     ``problem`` when the file could not be read.
     """
 
     digest: str = ""
     status: Status | None = None
+    read_at: int = 0
     stored: Stored | None = None
     made: bool = False
     problem: ReadProblem | None = None
@@ -566,22 +568,21 @@ def _settle(
     store = cache.here() if cache is not None else None
     # Each doc: the fresh doc to check (None: nothing to check), its digest and status when
     # read here, and its key when it is to be looked up.
-    read: list[tuple[SourceDoc | None, str, Status | None, ReadProblem | None]] = []
+    read: list[tuple[SourceDoc | None, _Settled]] = []
     lookup: dict[str, int] = {}  # cache key of a pending doc -> its index
     for doc in docs:
         if not doc.pending:
-            read.append((doc.unparsed(), "", None, None))
+            read.append((doc.unparsed(), _Settled()))
             continue
         assert doc.unread is not None
         got = read_listed(doc.unread)
         if isinstance(got, ReadProblem):
-            read.append((None, "", None, got))
+            read.append((None, _Settled(problem=got)))
             continue
-        raw, status = got
-        found = hashlib.sha256(raw).hexdigest()
-        copy = SourceDoc(doc.path, doc.kind, doc.provider_id, doc.stem, digest=found, raw=raw)
+        found = hashlib.sha256(got.raw).hexdigest()
+        copy = SourceDoc(doc.path, doc.kind, doc.provider_id, doc.stem, digest=found, raw=got.raw)
         lookup[file_key(copy, settings)] = len(read)
-        read.append((copy, found, status, None))
+        read.append((copy, _Settled(found, got.status, got.at)))
     hits: dict[int, bytes] = {}
     stored = store.get_many(CACHE_NS, lookup) if store is not None and lookup else {}
     for key, blob in stored.items():
@@ -592,14 +593,14 @@ def _settle(
             except Exception:  # an unreadable entry is only a miss
                 continue
     settled: list[_Settled] = []
-    for i, (fresh, digest_read, status_read, problem) in enumerate(read):
-        if problem is not None or fresh is None:
-            settled.append(_Settled(problem=problem))
+    for i, (fresh, found_read) in enumerate(read):
+        if fresh is None:
+            settled.append(found_read)
         elif i in hits:
-            settled.append(_Settled(digest_read, status_read, (hits[i], None)))
+            settled.append(found_read._replace(stored=(hits[i], None)))
         else:
             made = _stored(check_file(fresh, context), models)
-            settled.append(_Settled(digest_read, status_read, made, True))
+            settled.append(found_read._replace(stored=made, made=True))
     return settled
 
 
@@ -705,7 +706,7 @@ def check_files(
             doc.digest = result.digest
             keys[i] = file_key(doc, settings)
             if seen is not None and result.status is not None and doc.unread is not None:
-                seen.record(doc.unread, result.status, result.digest)
+                seen.record(doc.unread, result.status, result.digest, result.read_at)
         assert result.stored is not None
         blob, model = result.stored
         checks[i] = restored(i, blob, model)

@@ -955,3 +955,32 @@ def test_one_changed_file_is_read_here_and_the_rest_vouched_for(
         assert (outputs(report), registry_state(registry)) == expected
         assert reads == ["feed.yaml"] and len(calls) == 1
         assert cache.misses == 1
+
+
+def test_a_record_keeps_the_time_its_file_was_read_not_when_the_check_ended(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status record vouches only for a file that had not changed for seconds before it
+    was read: a check that takes long after reading must not make files changed just
+    before they were read look settled (a change in the same clock tick keeps the times)."""
+    root = tmp_path / "disclosures"
+    shutil.copytree(MINI, root)  # every file changed just now
+    count = len(list(root.rglob("*.yaml")))
+    real_clock, real_check = time.time_ns, sitegen.validate.check_file
+    offset = [0]
+
+    def slow_check(*args: Any) -> Any:
+        offset[0] += 2_000_000_000  # each check "takes" two seconds
+        return real_check(*args)
+
+    monkeypatch.setattr(time, "time_ns", lambda: real_clock() + offset[0])
+    monkeypatch.setattr(sitegen.validate, "check_file", slow_check)
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+    assert offset[0] > 3 * 2_000_000_000  # the check ended seconds after the reads
+    monkeypatch.setattr(time, "time_ns", real_clock)
+    monkeypatch.setattr(sitegen.validate, "check_file", real_check)
+    reads.clear()
+    with Cache.open(tmp_path / "cache") as cache:
+        load(root, cache)
+    assert len(reads) == count  # none was vouched for: each is read again
