@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -236,10 +237,21 @@ class Renderer:
             provider_total=len(registry.providers),
         )
 
+    @cached_property
+    def filed(self) -> list[Disclosure]:
+        """:meth:`Registry.filed`, sorted once: the registry is complete when a renderer is
+        made, and the permalinks and each language's filings page ask for it (15-22 ms
+        each time at 10,000 disclosures)."""
+        return self.registry.filed()
+
+    @cached_property
+    def unfiled(self) -> list[Disclosure]:
+        """The disclosures without a filing number, in registry order."""
+        return [d for d in self.registry.disclosures if not d.facts.number]
+
     def filings(self, lang: str) -> tuple[str, bytes]:
         path = self.urls.filings(lang)
-        filed = self.registry.filed()
-        pending = [d for d in self.registry.disclosures if not d.facts.number]
+        filed, pending = self.filed, self.unfiled
         return path, self.render(
             "filings.html",
             path,
@@ -274,7 +286,7 @@ class Renderer:
         A deleted disclosure's number may have been reused: the live one owns the address.
         """
         owners: dict[str, Disclosure] = {}
-        for disclosure in self.registry.filed():
+        for disclosure in self.filed:
             owners.setdefault(disclosure.facts.number or "", disclosure)
         return owners
 
