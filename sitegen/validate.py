@@ -540,13 +540,14 @@ def _usable(check: FileCheck, models: bool) -> bool:
 class _Settled(NamedTuple):
     """What reading, looking up and checking one file gave, as sent back by a worker.
 
-    ``digest``, ``status`` and ``read_at`` are set when the file was read here (it was
-    pending);
+    ``digest``, ``key``, ``status`` and ``read_at`` are set when the file was read here (it
+    was pending);
     ``stored`` is the check as stored (found, or made: then ``made``), or None with
     ``problem`` when the file could not be read.
     """
 
     digest: str = ""
+    key: str = ""  # the cache key the digest gives
     status: Status | None = None
     read_at: int = 0
     stored: Stored | None = None
@@ -581,8 +582,9 @@ def _settle(
             continue
         found = hashlib.sha256(got.raw).hexdigest()
         copy = SourceDoc(doc.path, doc.kind, doc.provider_id, doc.stem, digest=found, raw=got.raw)
-        lookup[file_key(copy, settings)] = len(read)
-        read.append((copy, _Settled(found, got.status, got.at)))
+        key = file_key(copy, settings)
+        lookup[key] = len(read)
+        read.append((copy, _Settled(found, key, got.status, got.at)))
     hits: dict[int, bytes] = {}
     stored = store.get_many(CACHE_NS, lookup) if store is not None and lookup else {}
     for key, blob in stored.items():
@@ -703,8 +705,7 @@ def check_files(
             checks[i] = FileCheck(False, [problem])
             return None
         if result.digest:
-            doc.digest = result.digest
-            keys[i] = file_key(doc, settings)
+            doc.digest, keys[i] = result.digest, result.key
             if seen is not None and result.status is not None and doc.unread is not None:
                 seen.record(doc.unread, result.status, result.digest, result.read_at)
         assert result.stored is not None
