@@ -199,9 +199,6 @@ class Registry:
         """Each provider id's disclosures, in registry order, in one pass (not one per id)."""
         return _grouped(self.disclosures, lambda d: d.provider.id)
 
-    def of_category(self, category: Category) -> list[Disclosure]:
-        return self.by_category().get(category, [])
-
     def by_category(self) -> dict[Category, list[Disclosure]]:
         """Each category's disclosures, in registry order, in one pass (not one per category)."""
         return _grouped(self.disclosures, lambda d: d.facts.category)
