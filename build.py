@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Build the algorithm transparency portal: ``python build.py --help``."""
 
-import sys
-
-from sitegen.cli import main
+from sitegen.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -7,7 +7,9 @@ modules lazily so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -421,3 +423,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
+
+
+def run() -> NoReturn:
+    """The command's entry point (``build.py``, ``python -m sitegen``, ``sitegen``)."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process at once, once what it printed is out.
+
+    A build ends holding the registry, its history and the caches of every stage; the
+    interpreter would free them object by object before exiting, which took 0.2 to 0.45 s
+    of a rebuild at 10,000 disclosures, for memory the system takes back whole anyway.
+    Nothing is left to do by then: every file is written and closed, the cache's connection
+    and the worker pools are shut, so the exit handlers skipped here have no work.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away, or a stream closed: nothing more can be delivered.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

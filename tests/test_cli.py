@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from conftest import CliRunner
@@ -79,6 +82,59 @@ def test_console_script_matches_build_py(tmp_path: Path, mini: Path) -> None:
     assert exe, "pip install -e . provides the sitegen command"
     result = subprocess.run([exe, "validate"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0
+    assert "validate ok" in result.stderr
+
+
+def test_the_command_ends_without_teardown_and_loses_no_output(tmp_path: Path, mini: Path) -> None:
+    """The process ends as soon as the command returns (the interpreter's teardown freed a
+    rebuild's objects one by one for nothing): exit handlers do not run, yet everything
+    printed reaches a pipe, whole, and the exit code is the command's."""
+    marker = tmp_path / "teardown-ran"
+    script = (
+        "import atexit, sys\n"
+        "from pathlib import Path\n"
+        "atexit.register(Path(sys.argv.pop(1)).write_text, 'ran')\n"
+        "print('started')\n"  # left in the buffer of a pipe
+        "from sitegen.cli import run\n"
+        "run()\n"
+    )
+
+    # Output to a pipe is held in a buffer, as for most users (not with PYTHONUNBUFFERED).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, str(marker), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    ok = command("validate", "--source", str(mini), "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("started\n")
+    assert json.loads(ok.stdout.removeprefix("started\n"))["errors"] == 0
+    assert not marker.exists()
+    (mini / "acme" / "broken.yaml").write_text("id: broken\nname: [unclosed\n", "utf-8")
+    failed = command("validate", "--source", str(mini), "--format", "json")
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout.removeprefix("started\n"))["errors"] >= 1
+    assert not marker.exists()
+    usage = command("frobnicate")
+    assert usage.returncode == 2 and usage.stderr.startswith("error: sitegen")
+
+
+def test_python_dash_m_runs_the_command(tmp_path: Path, mini: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sitegen", "validate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
     assert "validate ok" in result.stderr
 
 

@@ -3,7 +3,8 @@
 ``python -m sitegen.bench.child check SOURCE`` or ``... build SOURCE OUT`` runs the real
 pipeline functions with phase timing on (``sitegen.timing``) and prints one JSON object: the
 seconds spent importing, each phase's seconds, the time left outside any phase, and what
-was built.  The parent measures the wall clock and memory of this process from outside.
+was built.  The parent measures the wall clock and memory of this process from outside, to
+its exit, which comes as the command line's does (``sitegen.cli.exit_now``).
 """
 
 from __future__ import annotations
@@ -66,4 +67,6 @@ def _measured(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from sitegen.cli import exit_now
+
+    exit_now(main(sys.argv[1:]))  # as the command line ends: without freeing, object by object
