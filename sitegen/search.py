@@ -676,9 +676,9 @@ class SearchStage:
     def pages(self) -> Iterator[tuple[str, bytes]]:
         registry, urls, theme = self.registry, self.urls, self.theme
         inline = len(registry.disclosures) <= BROWSE_INLINE_LIMIT
-        of_category = registry.by_category()
+        of_category = self.renderer.by_category
         by_category = [(c, of_category.get(c, [])) for c in Category]
-        of_provider = registry.by_provider()
+        of_provider = self.renderer.by_provider
         by_provider = [(p, of_provider.get(pid, [])) for pid, p in registry.providers.items()]
         for lang in registry.languages:
             path = urls.search(lang)

@@ -176,7 +176,7 @@ class Units:
         page: a deleted disclosure may name a provider that is gone)."""
         registry = self.registry
         by_provider: dict[str, list[Disclosure]] = {pid: [] for pid in registry.providers}
-        by_provider.update(registry.by_provider())
+        by_provider.update(self.renderer.by_provider)
         units: dict[str, Unit] = {}
         for pid in sorted(by_provider):
             for disclosure in by_provider[pid]:
@@ -190,7 +190,7 @@ class Units:
         for page in range(1, self.history.archive_size() + 1):
             units[f"c:{page}"] = Unit("", archive=page)
         # Last, so their keys can digest their disclosures' keys.
-        of_category = registry.by_category()
+        of_category = self.renderer.by_category
         for category in Category:
             listed = of_category.get(category, [])
             units[f"k:{category}"] = Unit("", disclosures=listed, category=category)
