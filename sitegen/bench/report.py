@@ -129,7 +129,8 @@ def render(report: dict[str, Any]) -> str:
         f"{report['generate']['providers']} providers, {params['versions']} versions, "
         f"medians of {params['runs']} run(s)",
         f"machine: {m['cpus']} CPU(s) {m['cpu']}, {_size(m['memory'])} RAM, Python {m['python']}, "
-        f"load average before {m['load_average']}",
+        f"load average before {m['load_average']}"
+        + ("" if report.get("byte_code", True) else "; sitegen could not be byte-compiled"),
         f"generated {report['generate']['files']} files ({_size(report['generate']['bytes'])}) "
         f"in {report['generate']['seconds']:.1f} s",
         "",
