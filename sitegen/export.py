@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
 from sitegen.fragments import Fragments
@@ -144,14 +143,31 @@ def _csv_safe(cell: str) -> str:
 
 
 def registry_csv(registry: Registry, urls: Urls, fragments: Fragments | None = None) -> bytes:
+    """Each disclosure's line is kept between builds as CSV text: a rebuild joins 10,000
+    lines instead of quoting 170,000 cells again."""
     fragments = fragments if fragments is not None else Fragments()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    make = partial(_csv_row, registry=registry, urls=urls)
-    writer.writerows(fragments.rows("csv", registry.disclosures, make))
+    line = _CsvLine()
+
+    def make(disclosure: Disclosure) -> str:
+        return line(_csv_row(disclosure, registry, urls))
+
+    lines = fragments.rows("csv-line", registry.disclosures, make)
     # A BOM tells spreadsheet programs the file is UTF-8 (Chinese text is garbled otherwise).
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return ("\ufeff" + line(CSV_COLUMNS) + "".join(lines)).encode("utf-8")
+
+
+class _CsvLine:
+    """One row as a line of CSV text, quoted and ended as ``csv.writer`` does for a file."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def __call__(self, row: list[str]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(row)
+        return self.buffer.getvalue()
 
 
 def registry_json(registry: Registry, urls: Urls, fragments: Fragments | None = None) -> bytes:

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+from sitegen.cache import Cache
 from sitegen.export import CSV_COLUMNS
 from sitegen.pipeline import build_site
 
@@ -60,6 +61,32 @@ def test_csv_defuses_formulas(tmp_path: Path, mini: Path) -> None:
     build_site(mini, out)
     rows = list(csv.DictReader(io.StringIO((out / "api/registry.csv").read_text("utf-8-sig"))))
     assert rows[0]["name"].startswith("'=HYPERLINK")
+
+
+def test_csv_quotes_commas_quotes_and_line_breaks_the_same_from_the_cache(
+    tmp_path: Path, mini: Path
+) -> None:
+    """Each disclosure's CSV line is kept between builds: a cell with a comma, a quote and
+    a line break is quoted as a spreadsheet expects, and a rebuild from the kept lines
+    writes the same bytes as a build without a cache."""
+    path = mini / "acme/feed.yaml"
+    text = path.read_text("utf-8").replace(
+        "name: {zh: 示例推荐算法, en: Acme feed recommendation}",
+        'name: {zh: "推荐，\\"精选\\"", en: "Feed, \\"picked\\"\\nfor you"}',
+    )
+    path.write_text(text, "utf-8")
+    build_site(mini, tmp_path / "one", cache=Cache.open(tmp_path / "cache"))
+    again = Cache.open(tmp_path / "cache")  # a build closes its store
+    build_site(mini, tmp_path / "two", cache=again)
+    assert again.hits > 0  # found what the first build kept
+    build_site(mini, tmp_path / "three", cache=Cache(None))
+    raw = (tmp_path / "two/api/registry.csv").read_bytes()
+    assert raw == (tmp_path / "three/api/registry.csv").read_bytes()
+    # Quoted, each quote doubled.
+    assert '"推荐，""精选"" / Feed, ""picked""\nfor you"'.encode() in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0]["name"] == '推荐，"精选" / Feed, "picked"\nfor you'
+    assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == 3
 
 
 def test_sample_registry_covers_the_format(sample_site: Path) -> None:
