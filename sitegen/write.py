@@ -30,6 +30,7 @@ import hashlib
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -87,10 +88,6 @@ def _check_output(out: Path) -> None:
             f"output folder {out} exists and was not made by sitegen; "
             "refusing to replace it (choose another --out or remove it)"
         )
-
-
-def file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def marker_build(out: Path) -> str | None:
@@ -184,6 +181,10 @@ class Sink:
         return Sink(self.root)
 
     def put(self, path: str, data: bytes) -> str:
+        return self.put_parts(path, [data])
+
+    def put_parts(self, path: str, parts: Sequence[bytes | memoryview]) -> str:
+        """Write a file from its parts in turn (a large file is never joined in memory)."""
         _safe(path)
         target = self.root / path
         parent = target.parent
@@ -191,11 +192,13 @@ class Sink:
             if parent not in self._dirs:
                 parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(parent)
-            target.write_bytes(data)
+            with open(target, "wb") as file:
+                for part in parts:
+                    file.write(part)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror}") from None
         self.written += 1
-        self.bytes_written += len(data)
+        self.bytes_written += sum(len(part) for part in parts)
         return path
 
 
@@ -259,12 +262,21 @@ class SiteWriter:
         """Put a file outside the units into the staging folder through ``sink`` (a forked
         worker's own), unless the previous site has the same bytes; (path, digest, size,
         files written) for :meth:`record` in the build process."""
+        return self.stage_parts(path, [data], sink)
+
+    def stage_parts(
+        self, path: str, parts: Sequence[bytes | memoryview], sink: Sink
+    ) -> tuple[str, str, int, int]:
+        """:meth:`stage` for a file given in parts, in order."""
         _safe(path)
-        digest = file_digest(data)
+        hasher = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            hasher.update(part)
+        digest, size = hasher.hexdigest(), sum(len(part) for part in parts)
         if self.previous is not None and self.previous.shared.get(path, ("",))[0] == digest:
-            return path, digest, len(data), 0
-        sink.put(path, data)
-        return path, digest, len(data), 1
+            return path, digest, size, 0
+        sink.put_parts(path, parts)
+        return path, digest, size, 1
 
     def record(self, path: str, digest: str, size: int, written_elsewhere: int = 0) -> None:
         """A file :meth:`stage` put in place; ``written_elsewhere``: by another process."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,13 +121,13 @@ def test_a_rebuilds_few_units_and_open_data_go_to_the_workers_the_search_forks_a
         return render(self, unit, sink)
 
     monkeypatch.setattr(units_module.Units, "render", marked)
-    registry_json = export_module.registry_json
+    registry_json_parts = export_module.registry_json_parts
 
-    def exported(*args: Any) -> bytes:
+    def exported(*args: Any) -> Any:
         (tmp_path / f"exported-by-{os.getpid()}").touch()
-        return registry_json(*args)
+        return registry_json_parts(*args)
 
-    monkeypatch.setattr(export_module, "registry_json", exported)
+    monkeypatch.setattr(export_module, "registry_json_parts", exported)
 
     def renderers(what: str = "rendered") -> set[int]:
         found = {int(p.name.rsplit("-", 1)[1]) for p in tmp_path.glob(f"{what}-by-*")}
@@ -169,7 +170,7 @@ def test_open_data_that_fails_on_a_worker_fails_the_build_and_keeps_the_old_site
         raise SitegenError("registry.json: broken on purpose")
 
     parent = os.getpid()
-    monkeypatch.setattr(export_module, "registry_json", broken)
+    monkeypatch.setattr(export_module, "registry_json_parts", broken)
     edit_summary(repo)
     with pytest.raises(SitegenError, match="broken on purpose"):
         build(repo, out, Cache.open(tmp_path / "cache"), jobs=2)
@@ -542,3 +543,75 @@ def test_registry_json_from_rows_equals_the_snapshot(repo: Repo, tmp_path: Path)
     assert registry is not None
     urls = Urls(registry.languages)
     assert registry_json(registry, urls) == dumps(registry_snapshot(registry, urls))
+
+
+def _records_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
+    """Counts the records made from their disclosures, in any process: the returned
+    function gives the keys made since it was last called."""
+    made = tmp_path / "made"
+    made.mkdir(exist_ok=True)
+    record = export_module.disclosure_record
+
+    def counted(disclosure: Any, urls: Any) -> Any:
+        (made / f"{os.getpid()}-{len(list(made.iterdir()))}").write_text(disclosure.key)
+        return record(disclosure, urls)
+
+    monkeypatch.setattr(export_module, "disclosure_record", counted)
+
+    def keys() -> list[str]:
+        found = sorted(p.read_text() for p in made.iterdir())
+        for p in made.iterdir():
+            p.unlink()
+        return found
+
+    return keys
+
+
+def test_a_rebuild_copies_unchanged_records_from_the_last_registry_json(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api/registry.json after one change: the changed disclosure's record is made, every
+    other is copied from the file the last build left in the output folder (the records
+    kept in the build cache are not read), and the file equals a clean build's."""
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    made = _records_made(tmp_path, monkeypatch)
+    made()  # the per-disclosure JSON files made their records too
+    rows = export_module.Fragments.rows
+
+    def rows_but_records(self: Any, what: str, *args: Any, **kwargs: Any) -> Any:
+        assert what != "record-utf8", "read the kept records"
+        return rows(self, what, *args, **kwargs)
+
+    monkeypatch.setattr(export_module.Fragments, "rows", rows_but_records)
+    edit_summary(repo)
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    changed = "haibei-mall/product-search"
+    assert made() == [changed, changed]  # its record, and its own JSON file
+    monkeypatch.undo()
+    expected = clean(repo, tmp_path)
+    assert tree(out) == expected
+
+
+@pytest.mark.parametrize("change", ["same size", "shorter", "removed"])
+def test_a_registry_json_changed_in_the_output_folder_is_not_copied_from(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The last file is trusted only with the size and time it was written with: edited
+    in place (even to the same size), cut short or removed, it is made again whole and the
+    site still equals a clean build's."""
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    target = out / "api/registry.json"
+    data = target.read_bytes()
+    if change == "same size":
+        os.utime(target, ns=(0, 0))  # as an editor's save may leave it; the bytes too:
+        target.write_bytes(data.replace(b'"status":"filed"', b'"status":"FILED"', 1))
+        assert target.stat().st_size == len(data)
+    elif change == "shorter":
+        target.write_bytes(data[: len(data) // 2])
+    else:
+        target.unlink()
+    edit_summary(repo)
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
+    assert tree(out) == clean(repo, tmp_path)
