@@ -6,6 +6,7 @@ is also what ``diff`` reads back when comparing two published builds.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -311,9 +312,13 @@ class Export:
             staged = self.writer.stage_parts(path, parts, sink)
             del parts  # the views into the last file, which is closed on leaving the block
         _, found, size, written = staged
-        if cache is not None and written:
-            modified = (sink.root / path).stat().st_mtime_ns
-            cache.put(_LAYOUT, key, Layout(found, size, modified, records))
+        if cache is not None and (written or previous is None or previous.records != records):
+            # Also when the bytes are the same but not the unit keys they were made with (a
+            # new template): kept as they were, every record would be made again next time.
+            placed = sink.root / path if written else self.writer.out / path
+            with contextlib.suppress(OSError):
+                modified = placed.stat().st_mtime_ns
+                cache.put(_LAYOUT, key, Layout(found, size, modified, records))
         return [staged]
 
     def _previous(

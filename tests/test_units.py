@@ -615,3 +615,25 @@ def test_a_registry_json_changed_in_the_output_folder_is_not_copied_from(
     edit_summary(repo)
     build(repo, out, Cache.open(tmp_path / "cache"), jobs=1)
     assert tree(out) == clean(repo, tmp_path)
+
+
+def test_records_copied_after_a_new_theme_keep_being_copied(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new template changes every unit key but not api/registry.json's bytes: the file
+    is kept, and where its records lie is kept under the new keys, so the next rebuild
+    still copies the unchanged records instead of making them all."""
+    theme = tmp_path / "theme"
+    shutil.copytree(DEFAULT_THEME, theme)
+    out = tmp_path / "site"
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1, theme_dir=theme)
+    base = theme / "templates" / "base.html"
+    base.write_text(base.read_text("utf-8") + "{# a new template #}\n", "utf-8")
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1, theme_dir=theme)
+    made = _records_made(tmp_path, monkeypatch)
+    edit_summary(repo)
+    build(repo, out, Cache.open(tmp_path / "cache"), jobs=1, theme_dir=theme)
+    changed = "haibei-mall/product-search"
+    assert made() == [changed, changed]  # its record, and its own JSON file
+    monkeypatch.undo()
+    assert tree(out) == clean(repo, tmp_path, theme_dir=theme)
