@@ -25,7 +25,7 @@ from sitegen.memory import release_free_memory
 from sitegen.model import FORMAT_VERSION
 from sitegen.registry import Disclosure, Registry
 from sitegen.urls import Urls, page_url
-from sitegen.write import Sink, SiteWriter
+from sitegen.write import Part, Sink, SiteWriter
 
 
 def dumps(data: Any) -> bytes:
@@ -179,9 +179,6 @@ def registry_json(registry: Registry, urls: Urls, fragments: Fragments | None = 
     """``dumps(registry_snapshot(...))``, from each disclosure's record as compact JSON."""
     parts, _ = registry_json_parts(registry, urls, fragments)
     return b"".join(parts)
-
-
-Part = bytes | memoryview
 
 
 def registry_json_parts(

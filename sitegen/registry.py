@@ -192,9 +192,6 @@ class Registry:
     def default_language(self) -> str:
         return self.site.languages[0]
 
-    def of_provider(self, provider_id: str) -> list[Disclosure]:
-        return self.by_provider().get(provider_id, [])
-
     def by_provider(self) -> dict[str, list[Disclosure]]:
         """Each provider id's disclosures, in registry order, in one pass (not one per id)."""
         return _grouped(self.disclosures, lambda d: d.provider.id)

@@ -207,7 +207,7 @@ class Renderer:
     def provider(
         self, lang: str, provider_id: str, disclosures: list[Disclosure]
     ) -> tuple[str, bytes]:
-        """A provider's page; ``disclosures`` are its own (``registry.of_provider``)."""
+        """A provider's page; ``disclosures`` are its own (its entry in :attr:`by_provider`)."""
         provider = self.registry.providers[provider_id]
         path = self.urls.provider(lang, provider_id)
         return path, self.render(

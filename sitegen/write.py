@@ -90,6 +90,9 @@ def _check_output(out: Path) -> None:
         )
 
 
+Part = bytes | memoryview  # of a file written in parts (``Sink.put_parts``)
+
+
 def marker_build(out: Path) -> str | None:
     """The build id a finished build wrote into the marker (None while updating or unknown)."""
     try:
@@ -183,7 +186,7 @@ class Sink:
     def put(self, path: str, data: bytes) -> str:
         return self.put_parts(path, [data])
 
-    def put_parts(self, path: str, parts: Sequence[bytes | memoryview]) -> str:
+    def put_parts(self, path: str, parts: Sequence[Part]) -> str:
         """Write a file from its parts in turn (a large file is never joined in memory)."""
         _safe(path)
         target = self.root / path
@@ -265,7 +268,7 @@ class SiteWriter:
         return self.stage_parts(path, [data], sink)
 
     def stage_parts(
-        self, path: str, parts: Sequence[bytes | memoryview], sink: Sink
+        self, path: str, parts: Sequence[Part], sink: Sink
     ) -> tuple[str, str, int, int]:
         """:meth:`stage` for a file given in parts, in order."""
         _safe(path)
