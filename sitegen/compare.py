@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sitegen.content import Parsed, compare, parse_many, parsing_pool
+from sitegen.content import Parsed, compare, parse_many
 from sitegen.diagnostics import UsageError
 from sitegen.diff import Diff, diff_disclosures
 from sitegen.gitlog import BlobReader, Git, GitUnavailable
 from sitegen.history import path_kind
+from sitegen.workers import parsing_pool
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NULL_BLOB = re.compile(r"^0+$")

@@ -9,15 +9,10 @@ large batch is spread over worker processes.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
@@ -28,10 +23,10 @@ from sitegen.diff import Diff, diff_disclosures
 from sitegen.load import Kind, SourceDoc, YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm
 from sitegen.validate import report_validation_error
+from sitegen.workers import worker_count
 
 T = TypeVar("T")
 
-PARALLEL_MIN = 1000  # files; below this, starting worker processes costs more than it saves
 CHUNK = 250
 
 
@@ -167,46 +162,6 @@ def _parse_chunk_encoded(
     return out
 
 
-def cores() -> int:
-    """The cores this process may run on (a container or ``taskset`` may allow fewer than
-    the machine has): how many worker processes are worth forking."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _workers() -> int:
-    return min(cores(), 4)
-
-
-def _ready() -> None:
-    """Nothing: submitted once so every worker process exists before git starts."""
-
-
-@contextmanager
-def parsing_pool(total: int) -> Iterator[ProcessPoolExecutor | None]:
-    """Worker processes for parsing ``total`` files, or None when one process is better.
-
-    The workers are forked here, before any git process or thread exists, so they inherit
-    no pipe (a copy of ``cat-file``'s stdin would keep it from ever seeing the end) and no
-    lock held by another thread.  Only Linux forks safely this way; elsewhere parsing stays
-    in this process.
-    """
-    workers = _workers()
-    if total < PARALLEL_MIN or workers < 2 or not sys.platform.startswith("linux"):
-        yield None
-        return
-    try:
-        pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-        pool.submit(_ready).result()
-    except (OSError, BrokenProcessPool):
-        yield None
-        return
-    with pool:
-        yield pool
-
-
 def parse_many(
     items: Iterable[tuple[str, bytes, str]],
     context: dict[str, Any],
@@ -232,7 +187,7 @@ def _in_chunks(
 ) -> Iterator[tuple[str, T]]:
     """(key, content, path) -> (key, ``worker``'s result for it), in order, ``CHUNK`` files
     per task and a bounded number of tasks in flight."""
-    limit = 2 * _workers()
+    limit = 2 * worker_count()
     pending: list[tuple[list[str], Future[list[T]]]] = []
     keys: list[str] = []
     chunk: list[tuple[bytes, str]] = []
@@ -276,7 +231,7 @@ def compare_many(
     scale; a walk asking one by one kept a core busy for seconds while the other waited.
     """
     out: list[Diff | None] = []
-    limit = 2 * _workers()  # tasks in flight: each holds its versions' bytes in a pipe
+    limit = 2 * worker_count()  # tasks in flight: each holds its versions' bytes in a pipe
     pending: list[Future[list[Diff | None]]] = []
     for start in range(0, len(pairs), CHUNK):
         pending.append(pool.submit(_compare_chunk, pairs[start : start + CHUNK], languages))

@@ -37,7 +37,6 @@ from sitegen.content import (
     parse_algorithm,
     parse_many,
     parse_many_encoded,
-    parsing_pool,
 )
 from sitegen.diff import Diff
 from sitegen.gitlog import (
@@ -51,6 +50,7 @@ from sitegen.gitlog import (
 from sitegen.load import YamlProblem, decode, parse_yaml
 from sitegen.model import Algorithm, FilingStatus, Provider
 from sitegen.registry import Disclosure, Ending, Event, Registry, Version, sort_disclosures
+from sitegen.workers import parsing_pool
 
 
 def validation_context(registry: Registry) -> dict[str, Any]:

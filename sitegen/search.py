@@ -54,7 +54,6 @@ from lunr.token import Token  # type: ignore[import-untyped, unused-ignore]
 
 from sitegen.cache import Cache, digest
 from sitegen.cjk import CJK_RANGES, new_builder, serialize_index, split_token
-from sitegen.content import cores
 from sitegen.fragments import Fragments
 from sitegen.markdown import plain_text
 from sitegen.memory import release_free_memory
@@ -62,6 +61,7 @@ from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
 from sitegen.theme import Theme, localize
 from sitegen.urls import Urls, relative
+from sitegen.workers import cores
 
 FORMAT = 1
 LUNR_VERSION = "2.3.9"

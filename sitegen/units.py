@@ -32,7 +32,6 @@ from typing import Any
 
 from sitegen.cache import code_fingerprint, digest
 from sitegen.changelabels import Labels
-from sitegen.content import cores
 from sitegen.diagnostics import SitegenError
 from sitegen.export import disclosure_file
 from sitegen.feeds import Feeds
@@ -40,6 +39,7 @@ from sitegen.historypages import HistoryPages
 from sitegen.model import Category
 from sitegen.registry import Disclosure, Registry, Version
 from sitegen.render import Renderer
+from sitegen.workers import cores
 from sitegen.write import Sink, UnitFiles
 
 # Fewer units than this to render are rendered in the build process: forking costs more.

@@ -50,6 +50,7 @@ from sitegen.model import (
     Site,
 )
 from sitegen.registry import Disclosure, Facts, Registry, sort_disclosures
+from sitegen.workers import parsing_pool
 
 MODELS: dict[Kind, type[BaseModel]] = {
     Kind.SITE: Site,
@@ -672,7 +673,6 @@ def check_files(
     and is unpickled once.  Results keep the docs' order, so the report and the registry
     are the same whichever way they were made.
     """
-    from sitegen.content import parsing_pool
 
     def source(i: int) -> _ModelSource:
         d = docs[i]

@@ -143,3 +143,23 @@ def test_help_lists_commands(cli: CliRunner) -> None:
     assert result.returncode == 0
     for name in ("build", "validate"):
         assert name in result.stdout
+
+
+def test_validate_imports_none_of_the_build_stages(tmp_path: Path, mini: Path) -> None:
+    """A pull request's check starts by importing: the rendering stages are not its cost."""
+    script = (
+        "import sys\n"
+        "from sitegen.cli import main\n"
+        "code = main(['validate'])\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "validate ok" in result.stderr
+    modules = set(result.stdout.split())
+    assert {"sitegen.validate", "sitegen.quality", "sitegen.workers"} <= modules
+    build_only = {"jinja2", "markdown_it", "lunr", "sitegen.render", "sitegen.history"}
+    assert not modules & build_only

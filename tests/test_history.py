@@ -381,10 +381,10 @@ def test_registry_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
 def test_parsing_in_worker_processes_gives_the_same_versions(
     scen: Scenario, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sitegen import content
+    from sitegen import content, workers
     from sitegen.history import attach_history
 
-    monkeypatch.setattr(content, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 0)
     monkeypatch.setattr(content, "CHUNK", 2)
     loaded = load_registry(scen.source, Report())
     assert loaded is not None

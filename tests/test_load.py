@@ -189,9 +189,21 @@ def test_display_path_shows_what_it_always_did(
         tmp_path / "work" / "sub" / "a.yaml",
         tmp_path / "elsewhere" / "a.yaml",
         tmp_path / "work",
+        Path("../work"),  # outside folders, a path that is the working directory
+        Path("link/../work"),
+        Path("link/../elsewhere/../work/sub"),
+        tmp_path / "elsewhere" / "work",  # outside, with the working directory's name
+        tmp_path / "elsewhere" / "sub",
     ]
     folders: dict[Path, str | None] = {}
     for path in paths * 2:  # the second round from the remembered folders
+        assert display_path(path, folders) == _display_path_by_parts(path), path
+        assert display_path(path) == _display_path_by_parts(path), path
+    # Entered through a link, the working directory is still named as the kernel has it.
+    (tmp_path / "via").symlink_to(tmp_path / "work")
+    monkeypatch.chdir(tmp_path / "via")
+    folders = {}
+    for path in [*paths, Path("../via"), tmp_path / "via", tmp_path / "via" / "a.yaml"] * 2:
         assert display_path(path, folders) == _display_path_by_parts(path), path
         assert display_path(path) == _display_path_by_parts(path), path
 

@@ -64,7 +64,7 @@ def test_a_build_releases_what_it_freed_once_the_registry_is_frozen(
         calls.append("units")
         return start(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "release_free_memory", release)
+    monkeypatch.setattr(memory, "release_free_memory", release)  # imported by the build
     monkeypatch.setattr(Units, "start", units_start)
     pipeline.build_site(source, tmp_path / "site", cache=Cache(None), jobs=1)
     assert calls == ["release, frozen True", "units"]  # before the workers fork

@@ -30,6 +30,7 @@ import sitegen.history
 import sitegen.load
 import sitegen.pipeline
 import sitegen.validate
+import sitegen.workers
 from sitegen.cache import SHARDS, Cache
 from sitegen.diagnostics import Report
 from sitegen.history import attach_history, version_record
@@ -374,8 +375,8 @@ def test_worker_processes_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     """Checked in forked workers (as with many files), the results and their order are the same."""
     root = _broken_registry(tmp_path)
     plain = outputs(load(root, None)[1])
-    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr(sitegen.workers, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.workers, "worker_count", lambda: 2)
     monkeypatch.setattr("sitegen.validate.CHUNK", 2)
     assert outputs(load(root, Cache(None))[1]) == plain
     with Cache.open(tmp_path / "cache") as cache:
@@ -462,8 +463,8 @@ def test_a_pass_over_every_disclosure_keeps_only_the_last_models(
     expected = [d.algorithm.model_dump(mode="json") for d in plain_registry.disclosures]
     del plain_registry
     folder = tmp_path / "cache"
-    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr(sitegen.workers, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.workers, "worker_count", lambda: 2)
     if run.startswith("warm"):
         with Cache.open(folder) as cache:
             load(SAMPLES, cache)
@@ -561,8 +562,8 @@ def test_history_workers_with_cache_agree(
     scen: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = with_history(scen.source, Cache(None))
-    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr(sitegen.workers, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.workers, "worker_count", lambda: 2)
     monkeypatch.setattr(sitegen.content, "CHUNK", 3)
     with Cache.open(tmp_path / "cache") as cache:
         assert with_history(scen.source, cache) == expected
@@ -590,8 +591,8 @@ def test_history_compares_versions_in_the_workers(
     assert plain_registry is not None
     plain = attach_history(plain_registry, scen.source, cache=Cache(None))
     expected, expected_diffs = history_state(plain), diffs(plain)
-    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr(sitegen.workers, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.workers, "worker_count", lambda: 2)
     monkeypatch.setattr(sitegen.content, "CHUNK", 3)
     compare = sitegen.content.compare
 
@@ -917,8 +918,8 @@ def test_workers_read_the_files_and_report_what_cannot_be_read(
     size = (root / "acme/big.yaml").stat().st_size
     assert f"big.yaml:1:1: error: file is {size:,} bytes, over the" in plain[0]
     assert len(reads) == count  # read here, without a cache
-    monkeypatch.setattr(sitegen.content, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(sitegen.content, "_workers", lambda: 2)
+    monkeypatch.setattr(sitegen.workers, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(sitegen.workers, "worker_count", lambda: 2)
     monkeypatch.setattr("sitegen.validate.CHUNK", 2)
     for run in ("cold", "warm"):  # the status records are too new to vouch for a file
         reads.clear()

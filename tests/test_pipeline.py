@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import pipeline
+from sitegen import history, pipeline
 from sitegen.cache import Cache
 from sitegen.render import Renderer
 from sitegen.theme import ThemeError
@@ -32,14 +32,14 @@ def test_the_registry_is_frozen_while_pages_are_made_and_the_collector_restored_
     # No collection between the end of history and the freeze: it would scan the whole
     # registry, made while the collector was paused, once more.
     history_done: list[bool] = []
-    attach_history = pipeline.attach_history
+    attach_history = history.attach_history
 
     def attach(*args: object, **kwargs: object) -> object:
         result = attach_history(*args, **kwargs)  # type: ignore[arg-type]
         history_done.append(True)
         return result
 
-    monkeypatch.setattr(pipeline, "attach_history", attach)
+    monkeypatch.setattr(history, "attach_history", attach)  # imported by the build
     unfrozen_after_history: list[int] = []
 
     def on_collection(phase: str, info: dict[str, int]) -> None:
