@@ -55,8 +55,13 @@ FieldPath = tuple[str | int, ...]
 # YAML 1.2 core schema for plain scalars: only these become non-strings.  Everything else,
 # dates included, stays text and the models parse it, so ``no`` or ``2024-01-01`` never
 # change type behind the author's back.
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+# The words that are null or a boolean, looked up whole; only a scalar starting like a number
+# is tried as one (a file has 30 such scalars, mostly words and dates: a third of the time).
+_WORDS: dict[str, bool | None] = {"~": None, "null": None, "Null": None, "NULL": None, "": None}
+_WORDS.update(_BOOL)
+_NOT_A_WORD = object()
+_NUMBER_START = frozenset("+-.0123456789")
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -401,35 +406,51 @@ class _Tree:
         if depth <= self.depth:
             mark = node.start_mark
             self.positions[path] = (mark.line + 1, mark.column + 1)
-        kind = type(node)
-        if kind is yaml.ScalarNode:
-            implicit = node.tag
-            if type(implicit) is not tuple:  # an explicit tag
-                raise _Unsure
-            value: str = node.value
-            if self.escapes and node.style == '"' and _DISGUISE.search(value):
-                raise _Unsure
-            if not implicit[0]:  # quoted or block
-                return value
-            if not value:
-                return None
-            return _plain(value) if value[0] in _NOT_TEXT_START else value
+        if type(node) is yaml.ScalarNode:
+            return self.scalar(node)
+        return self.collection(node, path, depth, text)
+
+    def scalar(self, node: Any) -> Any:
+        implicit = node.tag
+        if type(implicit) is not tuple:  # an explicit tag
+            raise _Unsure
+        value: str = node.value
+        if self.escapes and node.style == '"' and _DISGUISE.search(value):
+            raise _Unsure
+        if not implicit[0]:  # quoted or block
+            return value
+        if not value:
+            return None
+        return _plain(value) if value[0] in _NOT_TEXT_START else value
+
+    def collection(self, node: Any, path: FieldPath, depth: int, text: str) -> Any:
         if depth >= MAX_DEPTH or type(node.tag) is not bool:
             raise _Unsure
         depth += 1
         keep = depth <= self.depth  # the children's paths and positions
+        # A scalar child whose position is not kept, in a file without anchors or tags, is
+        # read without value()'s checks: most nodes are such, and the calls were a third of
+        # the walk.
+        direct = not keep and not self.marked
+        scalar = yaml.ScalarNode
         items = node.value
-        if kind is yaml.MappingNode:
+        if type(node) is yaml.MappingNode:
             self.nodes += 2 * len(items)
             mapping: dict[str, Any] = {}
             for key_node, value_node in items:
-                if type(key_node.tag) is not tuple or type(key_node) is not yaml.ScalarNode:
+                if type(key_node.tag) is not tuple or type(key_node) is not scalar:
                     raise _Unsure
                 key: str = key_node.value
                 if len(key) > MAX_INT_DIGITS or (
                     self.escapes and key_node.style == '"' and _DISGUISE.search(key)
                 ):
                     raise _Unsure
+                if direct:
+                    if type(value_node) is scalar:
+                        mapping[key] = self.scalar(value_node)
+                    else:
+                        mapping[key] = self.collection(value_node, path, depth, text)
+                    continue
                 key_mark = key_node.start_mark
                 if self.marked and text[key_mark.index] in "&!":
                     raise _Unsure
@@ -443,6 +464,13 @@ class _Tree:
                 raise _Unsure
             return mapping
         self.nodes += len(items)
+        if direct:
+            return [
+                self.scalar(item)
+                if type(item) is scalar
+                else self.collection(item, path, depth, text)
+                for item in items
+            ]
         if keep:
             return [
                 self.value(item, (*path, index), depth, text) for index, item in enumerate(items)
@@ -454,10 +482,11 @@ def _plain(value: str) -> Any:
     """A plain (unquoted, untagged) scalar under the YAML 1.2 core schema (both readers).
 
     A number too long to convert safely is left to the event reader, which says where."""
-    if _NULL.match(value):
-        return None
-    if value in _BOOL:
-        return _BOOL[value]
+    word = _WORDS.get(value, _NOT_A_WORD)
+    if word is not _NOT_A_WORD:
+        return word
+    if value[0] not in _NUMBER_START:  # not empty: that is a word
+        return value
     if _INT.match(value):
         if len(value) > MAX_INT_DIGITS:
             raise _Unsure

@@ -59,6 +59,7 @@ def assert_agree(text: str) -> bool:
         shallow = _read_nodes(text, SHALLOW)
         assert shallow is not None
         assert shallow[0] == fast[0]
+        assert [type(v) for v in _leaves(shallow[0])] == [type(v) for v in _leaves(fast[0])]
         assert shallow[1] == {path: at for path, at in fast[1].items() if len(path) <= SHALLOW}
         assert shallow[2] == {path: at for path, at in fast[2].items() if len(path) <= SHALLOW}
     else:
@@ -111,6 +112,14 @@ def test_every_yaml_file_in_the_repository_gives_the_same_result() -> None:
         "a: &x 1\n",  # an anchor alone
         "&x a: 1\n",  # an anchor on the first key
         "a: Q&A\nb: [&x 1]\n",  # an anchor in a flow sequence, after an innocent '&'
+        # Below the levels whose positions a parsed file keeps (SHALLOW), in every container:
+        "a:\n  b:\n    c: &x 1\n    d: 2\n",
+        "a:\n  b:\n    - &x 1\n    - 2\n",
+        "a:\n  b:\n    &x c: 1\n",
+        "a:\n  b:\n    c: &x {d: 1}\n",
+        "a:\n  b:\n    c: ! 5\n",
+        "a:\n  b:\n    - ! 5\n",
+        "a:\n  b:\n    c: 1\n    d: &x [2]\n",
         "a: !!str 5\n",
         "a: !!int '5'\n",
         "a: ! 5\n",  # the non-specific tag

@@ -12,6 +12,7 @@ import pytest
 from conftest import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from sitegen.diagnostics import Diagnostic, Severity
 from sitegen.pipeline import check
@@ -23,6 +24,7 @@ from sitegen.quality import (
     MIN_WORDS,
     VAGUE_PHRASES,
     _letters,
+    _texts,
     informative,
 )
 
@@ -285,6 +287,34 @@ _TEXTS = st.lists(st.one_of(_PHRASE_PIECES, st.text(max_size=8)), max_size=14).m
 @settings(max_examples=1500, deadline=None)
 def test_informative_agrees_with_the_character_by_character_rule(text: str, lang: str) -> None:
     assert informative(text, lang) == _informative_by_character(text, lang)
+
+
+def test_the_translation_rule_sees_every_text_and_nothing_else() -> None:
+    """Texts are maps of strings, found in field order through models and lists."""
+
+    class Item(BaseModel):
+        name: dict[str, str]
+        counts: dict[str, int] = {}  # a map, not a text
+
+    class Doc(BaseModel):
+        title: dict[str, str]
+        empty: dict[str, str] = {}
+        items: list[Item] = []
+        tags: list[str] = []
+        note: dict[str, str] | None = None
+
+    doc = Doc(
+        title={"zh": "标题"},
+        items=[Item(name={"en": "first"}, counts={"a": 1}), Item(name={"zh": "第二"})],
+        tags=["a"],
+        note={"en": "last"},
+    )
+    assert _texts(doc, ("root",)) == [
+        (("root", "title"), {"zh": "标题"}),
+        (("root", "items", 0, "name"), {"en": "first"}),
+        (("root", "items", 1, "name"), {"zh": "第二"}),
+        (("root", "note"), {"en": "last"}),
+    ]
 
 
 def test_weights_sum_above_one(clean: Path) -> None:
