@@ -118,8 +118,11 @@ def _broken_registry(base: Path) -> Path:
         "acme/stale.yaml": ranker.replace("2026-01-01", "2020-01-01"),  # an old review
         "acme/Ranker.yaml": ranker,  # differs from ranker.yaml in letter case only
         "acme/placeholder.yaml": ranker.replace("Orders search results.", "'TODO: in English'"),
-        # An escape spells this one: no "TODO" in the bytes.
+        # Escapes spell these: no "TODO" in the bytes.
         "acme/escaped.yaml": ranker.replace("Orders search results.", '"\\x54ODO: in English"'),
+        "acme/escaped4.yaml": ranker.replace("Orders search results.", '"\\u0054ODO: in English"'),
+        "acme/escaped8.yaml": ranker.replace("Orders search results.", '"\\U00000054ODO: x"'),
+        "acme/joined.yaml": ranker.replace("Orders search results.", '"TO\\\n  DO: in English"'),
         "acme/broken.yaml": "name: [unclosed\n",
         "acme/list.yaml": "- a\n- b\n",
         "orphan/alone.yaml": ranker,  # a provider folder without provider.yaml
@@ -134,8 +137,11 @@ def test_cross_file_problems_agree(tmp_path: Path) -> None:
     root = _broken_registry(tmp_path)
     report = same_every_way(root, tmp_path / "cache")
     text = report.render("text")
-    assert "escaped.yaml" in text
-    assert len([line for line in text.splitlines() if "placeholder not filled in" in line]) == 2
+    unfilled = [line for line in text.splitlines() if "placeholder not filled in" in line]
+    named = ("placeholder", "escaped", "escaped4", "escaped8", "joined")
+    assert sorted(line.split(":")[0].rsplit("/", 1)[1] for line in unfilled) == sorted(
+        f"{name}.yaml" for name in named
+    )
     for expected in (
         "placeholder not filled in",
         "must be a mapping",
