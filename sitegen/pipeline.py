@@ -9,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitegen.cache import Cache, digest
+from sitegen.cache import Cache, Sharded, digest
 from sitegen.diagnostics import InvalidInput, Report
 from sitegen.load import collector_paused, discover
 from sitegen.quality import check_quality
 from sitegen.registry import Registry
 from sitegen.scaffold import report_placeholders
-from sitegen.timing import phase
+from sitegen.timing import phase, timed
 from sitegen.validate import validate
 
 if TYPE_CHECKING:
@@ -129,10 +131,6 @@ def _build(
 ) -> BuildResult:
     # The build's own stages are imported when a build starts: a check, most often a pull
     # request's, runs none of them, and they were a quarter of its start-up (0.05 s).
-    from contextlib import ExitStack, closing
-    from itertools import chain
-
-    from sitegen.cache import Sharded
     from sitegen.export import Export, registry_csv
     from sitegen.feeds import Feeds
     from sitegen.fragments import Fragments
@@ -145,7 +143,6 @@ def _build(
     from sitegen.serve import LIVE_RELOAD
     from sitegen.sitemap import Sitemaps
     from sitegen.theme import DEFAULT_THEME, Theme
-    from sitegen.timing import timed
     from sitegen.units import Units
     from sitegen.write import Manifest, SiteWriter
 
