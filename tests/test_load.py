@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+import sitegen.load
 from sitegen.cache import Cache
 from sitegen.diagnostics import Report, SitegenError
 from sitegen.load import (
@@ -223,3 +226,31 @@ def test_a_pending_file_is_read_when_its_bytes_are_asked_for(tmp_path: Path) -> 
     assert not feed.pending
     with pytest.raises(SitegenError, match=r"pipe\.yaml: not a regular file"):
         _ = pipe.raw
+
+
+def _core_schema_by_patterns(value: str) -> object:
+    """The YAML 1.2 core schema for a plain scalar, pattern by pattern: the reference."""
+    if re.match(r"^(?:~|null|Null|NULL|)$", value):
+        return None
+    if value in ("true", "True", "TRUE"):
+        return True
+    if value in ("false", "False", "FALSE"):
+        return False
+    if re.match(r"^[-+]?[0-9]+$", value):
+        return int(value)
+    if re.match(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$", value):
+        return float(value)
+    return value
+
+
+def test_plain_scalars_resolve_as_the_core_schema_says() -> None:
+    """Words are looked up whole and only number-like text is matched: the same values and
+    types as trying every pattern, on pieces that sit near each rule's edge."""
+    pieces = ["", "~", "n", "null", "Null", "NULL", "nul", "true", "True", "TRUE", "tRue"]
+    pieces += ["false", "FALSE", "F", "1", "0", "+", "-", ".", "e", "E", "5", " ", "x"]
+    pieces += [".inf", "2024-01-01", "0x1F", "1_000", "٣", "１"]
+    for first, second in itertools.product(pieces, repeat=2):
+        text = first + second
+        expected = _core_schema_by_patterns(text)
+        got = sitegen.load._plain(text)
+        assert (type(got), got) == (type(expected), expected), text
