@@ -84,7 +84,10 @@ def _localize(value: Any, info: ValidationInfo) -> Any:
             "every text needs the site's default language; translations may follow",
             lang=languages[0],
         )
-    # Keep the site's language order so output is stable whatever order the file used.
+    # Keep the site's language order so output is stable whatever order the file used
+    # (pydantic copies the mapping it is given, so one already in order is passed as it is).
+    if tuple(value) == languages:
+        return value
     return {lang: value[lang] for lang in languages if lang in value}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.diagnostics import Report
-from sitegen.model import credit_check_char
+from sitegen.model import DataInput, credit_check_char
 from sitegen.pipeline import check, load_registry
 
 
@@ -198,3 +198,16 @@ def test_site_yaml_missing(mini: Path) -> None:
 def test_feedback_url_needs_placeholders(mini: Path, field: str) -> None:
     edit(mini / "site.yaml", "provider={provider}&", "")
     assert f"{field}: feedback_url must contain {{provider}} and {{id}}" in only_error(mini)
+
+
+def test_texts_keep_the_site_language_order_and_are_never_the_input_mapping() -> None:
+    """Output is the same whatever order a file wrote its languages in; a text that was
+    already in order is not shared with the parsed file's data."""
+    context = {"languages": ["zh", "en"]}
+    for text in ({"en": "Watch time", "zh": "观看时长"}, {"zh": "观看时长", "en": "Watch time"}):
+        given = {"id": "watch", "name": text, "personal": True, "sensitive": False}
+        item = DataInput.model_validate(given, context=context)
+        assert list(item.name.items()) == [("zh", "观看时长"), ("en", "Watch time")]
+        assert item.name is not text
+        text["zh"] = "changed"
+        assert item.name["zh"] == "观看时长"
