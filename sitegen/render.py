@@ -188,7 +188,7 @@ class Renderer:
     def category(
         self, lang: str, category: Category, listed: list[Disclosure]
     ) -> tuple[str, bytes]:
-        """A category's page; ``listed`` is its entry in ``registry.by_category()``."""
+        """A category's page; ``listed`` is its entry in :attr:`by_category`."""
         path = self.urls.category(lang, category)
         return (
             path,
