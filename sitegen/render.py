@@ -19,7 +19,7 @@ from sitegen.fragments import Fragments
 from sitegen.model import Category, FilingStatus
 from sitegen.registry import Disclosure, Registry
 from sitegen.theme import Shown, Theme, localize
-from sitegen.urls import Urls, page_url, relative
+from sitegen.urls import Urls, linker, page_url, relative
 
 NEWEST_ON_HOME = 8
 
@@ -70,10 +70,14 @@ class Renderer:
         default = registry.default_language
         base_path = urlsplit(self.site.base_url).path or "/"
 
-        def url(target: str) -> str:
-            if root_absolute:  # 404 pages are served at any depth
+        url: Callable[[str], str]
+        if root_absolute:  # 404 pages are served at any depth
+
+            def url(target: str) -> str:
                 return quote(base_path + page_url(target), safe="/#?&=.-_~%")
-            return relative(path, target)
+
+        else:
+            url = linker(path)
 
         def gettext(key: str, **values: Any) -> str:
             return theme.gettext(key, lang, **values)
@@ -117,7 +121,7 @@ class Renderer:
     ) -> bytes:
         context = self._context(path, lang, title, alternates, root_absolute=path == "404.html")
         context.update(extra)
-        return self.theme.render(template, context).encode("utf-8")
+        return self.theme.render(template, lang, context).encode("utf-8")
 
     def rows(
         self, macro: str, disclosures: list[Disclosure], path: str, lang: str, *args: Any
@@ -135,7 +139,7 @@ class Renderer:
             nonlocal module
             if module is None:  # only when some row is not in the cache
                 context = self._context(path, lang, "")
-                module = self.theme.macros("partials/macros.html", context)
+                module = self.theme.macros("partials/macros.html", lang, context)
             return str(getattr(module, macro)(disclosure, *args))
 
         what = f"{macro}:{path}:{','.join(map(str, args))}"

@@ -39,14 +39,14 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
-def page(theme: Theme) -> bytes:
-    """The sample registry's 404 page, which extends the base template."""
+def page(theme: Theme, lang: str = "en") -> bytes:
+    """The sample registry's 404 page in ``lang``, which extends the base template."""
     report = Report()
     registry = load_registry(ROOT / "disclosures", report)
     assert registry is not None and not report.has_errors()
     renderer = Renderer(registry, theme)
     renderer.extra_context.update({"csp": CSP, "extra_nav": []})
-    return renderer.render("404.html", "404.html", "en", "Not found")
+    return renderer.render("404.html", "404.html", lang, "Not found")
 
 
 def test_a_theme_loaded_again_compiles_nothing(
@@ -81,3 +81,61 @@ def test_without_a_cache_every_load_compiles(
     compiled.clear()
     page(Theme(theme_dir, Cache(None)))
     assert {"404.html", "base.html"} <= set(compiled)
+
+
+PROBE = (
+    "{{ _('nav.home') }}|{{ _('probe.markup') }}|{{ _(key) }}|{{ _('version.short', n=2) }}"
+    "|{{ _('nav.' ~ 'home') }}|{{ obj._('nav.home') }}|{{ _('probe.missing') }}\n"
+)
+
+
+class _Holder:
+    def _(self, key: str) -> str:
+        return f"attr:{key}"
+
+
+def test_interface_strings_are_compiled_into_each_language(theme_dir: Path) -> None:
+    """``_('key')`` alone is compiled as the string in the page's language, escaped as at run
+    time; a call with values, a key made at run time, an attribute called ``_`` and a key the
+    strings lack still go through the context's ``_``."""
+    with (theme_dir / "strings.yaml").open("a", encoding="utf-8") as strings:
+        strings.write('probe.markup: {zh: "<b>甲</b> & \\"乙\\"", en: "<b>A</b> & \\"B\\""}\n')
+    (theme_dir / "templates" / "probe.html").write_text(PROBE, "utf-8")
+    theme = Theme(theme_dir, Cache(None))
+    for lang in ("zh", "en"):
+        asked: list[str] = []
+
+        def gettext(key: str, asked: list[str] = asked, lang: str = lang, **values: Any) -> str:
+            asked.append(key)
+            return "missing" if key == "probe.missing" else theme.gettext(key, lang, **values)
+
+        shown = theme.render(
+            "probe.html", lang, {"_": gettext, "key": "probe.markup", "obj": _Holder()}
+        )
+        home, markup, markup_at_run_time, *runtime = shown.split("|")
+        assert home == theme.gettext("nav.home", lang)
+        assert markup == markup_at_run_time  # the same escaping either way
+        assert "&lt;b&gt;" in markup and "&#34;" in markup and "<b>" not in markup
+        assert runtime == [
+            theme.gettext("version.short", lang, n=2),
+            theme.gettext("nav.home", lang),
+            "attr:nav.home",
+            "missing\n",
+        ]
+        assert asked == ["probe.markup", "version.short", "nav.home", "probe.missing"]
+    assert theme.gettext("nav.home", "zh") != theme.gettext("nav.home", "en")
+
+
+def test_an_edited_string_is_compiled_in_again(theme_dir: Path, tmp_path: Path) -> None:
+    """Compiled templates hold the strings: an edited string misses the stored ones even
+    though no template changed, in its language and no other."""
+    cache = tmp_path / "cache"
+    first = {lang: page(Theme(theme_dir, Cache.open(cache)), lang) for lang in ("zh", "en")}
+    strings = theme_dir / "strings.yaml"
+    text = strings.read_text("utf-8")
+    assert "en: Skip to content}" in text
+    strings.write_text(text.replace("en: Skip to content}", "en: Skip to the text}"), "utf-8")
+    again = Theme(theme_dir, Cache.open(tmp_path / "cache"))
+    assert b">Skip to the text</a>" in page(again, "en")
+    assert b">Skip to content</a>" in first["en"]
+    assert page(again, "zh") == first["zh"]
