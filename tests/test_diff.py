@@ -248,3 +248,24 @@ def test_inline_diff_is_remembered_but_each_caller_gets_its_own_list() -> None:
     assert ("-", "watch") in first and ("+", "completion") in first
     first.clear()
     assert inline_diff(old, new) == inline_diff(old, new) != []
+
+
+def test_unchanged_values_are_laid_out_once_and_never_confused() -> None:
+    """A disclosure's versions repeat their unchanged fields: each value is laid out once per
+    language, and values that only look alike (1, 1.0, True; None and "None") stay apart."""
+    from sitegen.changelabels import Labels
+    from sitegen.theme import Theme
+
+    theme = Theme()
+
+    def gettext(key: str, lang: str | None = None, **values: Any) -> str:
+        return theme.gettext(key, lang or "en", **values)
+
+    labels = Labels(gettext, "en", LANGS)
+    values = [1, 1.0, True, "1", None, "None", [1], "[1]", {"zh": "一", "en": "one"}]
+    for value in values:  # each after the others are remembered: no key is shared
+        assert labels.kept(value, "weight") == labels.value(value, "weight")
+    principles = {"zh": "原则。", "en": "Principles."}
+    shown = labels.kept(principles, "principles")
+    assert labels.kept(dict(principles), "principles") is shown
+    assert labels.kept(principles, "scenarios") is not shown
