@@ -110,7 +110,8 @@ class Labels:
         # work so this stays small.
         self._rows: dict[int, tuple[Diff, list[Row]]] = {}
         # The values of unchanged fields, by field and ``repr`` of the value: a disclosure's
-        # versions repeat most of them (a third of its history pages' time went into them).
+        # versions repeat most of them (a third of the time making its history page's diff
+        # views went into them).
         self._kept: dict[tuple[str, str], Markup] = {}
 
     def text(self, value: Any) -> str:

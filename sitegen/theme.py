@@ -83,11 +83,11 @@ class FoldedStrings(Extension):
 
     Each language has its own environment, so its templates are compiled with its interface
     strings in place: Jinja2 then escapes them once, at compile time, and writes them as
-    template text.  At 10,000 disclosures a build made three million such calls, each
-    through Jinja2's call machinery, the theme's lookup and escaping.  A call with values
-    (``_('key', n=3)``), with a key made at run time, or with a key the strings do not
-    define is left as it is, to run (and fail) as before.  Jinja2's own i18n extension
-    translates at run time, which is what this avoids.
+    template text.  A 10,000 x 3 build made 7.6 million such calls in the disclosures'
+    pages, each through Jinja2's call machinery, the theme's lookup and escaping.  A call
+    with values (``_('key', n=3)``), with a key made at run time, or with a key the strings
+    do not define is left as it is, to run (and fail) as before.  Jinja2's own i18n
+    extension translates at run time, which is what this avoids.
     """
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
