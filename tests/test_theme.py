@@ -127,15 +127,15 @@ def test_interface_strings_are_compiled_into_each_language(theme_dir: Path) -> N
 
 
 def test_an_edited_string_is_compiled_in_again(theme_dir: Path, tmp_path: Path) -> None:
-    """Compiled templates hold the strings: an edited string misses the stored ones even
-    though no template changed, in its language and no other."""
+    """Compiled templates hold the strings: after a string is edited the stored ones are not
+    used, though no template changed, and the new text shows in its language only."""
     cache = tmp_path / "cache"
     first = {lang: page(Theme(theme_dir, Cache.open(cache)), lang) for lang in ("zh", "en")}
     strings = theme_dir / "strings.yaml"
     text = strings.read_text("utf-8")
     assert "en: Skip to content}" in text
     strings.write_text(text.replace("en: Skip to content}", "en: Skip to the text}"), "utf-8")
-    again = Theme(theme_dir, Cache.open(tmp_path / "cache"))
+    again = Theme(theme_dir, Cache.open(cache))
     assert b">Skip to the text</a>" in page(again, "en")
     assert b">Skip to content</a>" in first["en"]
     assert page(again, "zh") == first["zh"]
