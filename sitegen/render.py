@@ -32,6 +32,18 @@ class Link:
     current: bool = False
 
 
+@dataclass(frozen=True)
+class FrameLinks:
+    """The links every page's frame has, made from the page (``url()`` from the template
+    would cost each of them two calls through Jinja2 on every page)."""
+
+    home: str
+    search: str
+    stylesheet: str
+    registry_json: str
+    registry_csv: str
+
+
 @dataclass
 class PageInfo:
     """What the base template needs about the page being rendered."""
@@ -42,6 +54,9 @@ class PageInfo:
     languages: list[Link] = field(default_factory=list)
     feeds: list[Link] = field(default_factory=list)
     body_class: str = ""
+    # The main navigation (``current`` on the page it leads to) and the frame's links.
+    nav: list[Link] = field(default_factory=list)
+    links: FrameLinks | None = None
 
 
 class Renderer:
@@ -96,7 +111,25 @@ class Renderer:
             for other in registry.languages
         ]
         feeds = [Link(url(href), label) for href, label in self.feeds_for(path, lang)]
-        page = PageInfo(path, lang, title, languages, feeds)
+        sections = [
+            ("nav.home", urls.home(lang)),
+            ("nav.providers", urls.providers(lang)),
+            ("nav.filings", urls.filings(lang)),
+            *((item.label, item.path(lang)) for item in self.extra_context.get("extra_nav", [])),
+            ("nav.about", urls.about(lang)),
+        ]
+        nav = [
+            Link(url(target), theme.gettext(key, lang), current=target == path)
+            for key, target in sections
+        ]
+        links = FrameLinks(
+            url(urls.home(lang)),
+            url(urls.search(lang)),
+            url(urls.static("css/site.css")),
+            url(urls.api_registry()),
+            url(urls.api_csv()),
+        )
+        page = PageInfo(path, lang, title, languages, feeds, nav=nav, links=links)
         return {
             "page": page,
             "site": self.site,

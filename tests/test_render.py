@@ -93,6 +93,45 @@ def test_languages_and_switch(sample_site: Path) -> None:
     assert zh.find("nav", class_="languages").find("a", hreflang="en")["href"] == "en/index.html"
 
 
+def test_every_page_frame_leads_to_the_sections_and_marks_the_current_one(
+    sample_site: Path,
+) -> None:
+    """The navigation, the brand, the stylesheet and the open-data links are made for each
+    page: from every depth they reach the same files, in the page's language, and only a
+    section's own page is marked as current."""
+    sections = ["", "providers/", "filings/", "changes/", "search/", "about/"]
+    labels = {
+        "zh": ["首页", "服务提供者", "备案公示", "变更记录", "搜索", "关于"],
+        "en": ["Home", "Providers", "Filings", "Changes", "Search", "About"],
+    }
+    checked = 0
+    for path in html_files(sample_site):
+        doc = soup(path)
+        nav = doc.find("nav", class_="main-nav")
+        if nav is None or path.name == "404.html":  # 404: links from the site's root
+            continue
+        lang = doc.html["lang"]
+        root = sample_site if lang == "zh" else sample_site / lang
+        links = nav.find_all("a")
+        assert [a.get_text() for a in links] == labels[lang], path
+        targets = [resolve(sample_site, path, a["href"]) for a in links]
+        assert targets == [root / f"{section}index.html" for section in sections], path
+        current = [t for a, t in zip(links, targets, strict=True) if a.get("aria-current")]
+        own = path.relative_to(root).as_posix() in {f"{s}index.html" for s in sections}
+        assert current == ([path] if own else []), path
+        brand = doc.find("a", class_="brand")["href"]
+        assert resolve(sample_site, path, brand) == root / "index.html"
+        stylesheet = doc.find("link", rel="stylesheet")["href"]
+        assert resolve(sample_site, path, stylesheet) == sample_site / "static/css/site.css"
+        footer = doc.find("footer", class_="site-footer").find_all("a")
+        assert [resolve(sample_site, path, a["href"]) for a in footer] == [
+            sample_site / "api/registry.json",
+            sample_site / "api/registry.csv",
+        ]
+        checked += 1
+    assert checked > 150
+
+
 def test_untranslated_text_is_marked(tmp_path: Path, mini: Path) -> None:
     out = tmp_path / "site"
     build_site(mini, out)
