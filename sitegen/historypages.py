@@ -26,7 +26,8 @@ LATEST_ON_HOME = 6
 
 @dataclass(frozen=True)
 class NavItem:
-    """An entry of the main navigation (``extra_nav`` in base.html)."""
+    """An entry of the main navigation: ``extra_nav``, which the renderer makes into
+    ``page.nav`` for base.html."""
 
     label: str
     path: Callable[[str], str]
