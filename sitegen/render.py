@@ -19,7 +19,7 @@ from sitegen.fragments import Fragments
 from sitegen.model import Category, FilingStatus
 from sitegen.registry import Disclosure, Registry
 from sitegen.theme import Shown, Theme, localize
-from sitegen.urls import Urls, linker, page_url, relative
+from sitegen.urls import Urls, linker, relative, rooted
 
 NEWEST_ON_HOME = 8
 
@@ -89,7 +89,7 @@ class Renderer:
         if root_absolute:  # 404 pages are served at any depth
 
             def url(target: str) -> str:
-                return quote(base_path + page_url(target), safe="/#?&=.-_~%")
+                return rooted(base_path, target)
 
         else:
             url = linker(path)

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote
 
-# What ``quote(..., safe=_SAFE)`` leaves as it is: a link made only of these is not quoted.
+# Kept as they are in links (with letters and digits); a link made only of these is not quoted.
 _SAFE = "/#?&=.-_~%"
-_UNQUOTED = re.compile(r"[A-Za-z0-9/#?&=.\-_~%]*").fullmatch
+_UNQUOTED = re.compile(f"[A-Za-z0-9{re.escape(_SAFE)}]*").fullmatch
 
 
 class Urls:
@@ -104,6 +104,12 @@ def relative(from_page: str, target: str) -> str:
     start = posixpath.dirname(from_page) or "."
     rel = _relpath(target, start)
     return quote(rel, safe=_SAFE)
+
+
+def rooted(base_path: str, target: str) -> str:
+    """A percent-encoded link from the site's root path, for a page served at any depth
+    (the 404 page)."""
+    return quote(base_path + page_url(target), safe=_SAFE)
 
 
 def linker(from_page: str) -> Callable[[str], str]:
