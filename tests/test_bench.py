@@ -246,6 +246,37 @@ def test_small_benchmark_with_competitors(tmp_path: Path) -> None:
         assert report["ratios"][name]["time"] > 0
     hugo = report["competitors"]["hugo_pagefind"]
     assert hugo["hugo"]["wall"] > 0 and hugo["pagefind"]["wall"] > 0
+    # One competitor alone: the other is neither run nor reported.
+    (tmp_path / "again").mkdir()
+    alone = _run_bench(tmp_path / "again", "--n", "3", "--versions", "1", "--competitors", "hugo")
+    assert set(alone["competitors"]) == {"hugo_pagefind"} == set(alone["ratios"])
+    assert alone["params"]["competitors"] == ["hugo"]
+
+
+@pytest.mark.parametrize(
+    ("given", "chosen"),
+    [
+        ([], ("mkdocs", "hugo")),
+        (["--competitors", "hugo"], ("hugo",)),
+        (["--competitors", "hugo,mkdocs"], ("mkdocs", "hugo")),
+        (["--competitors", " mkdocs , "], ("mkdocs",)),
+        (["--competitors", "none"], ()),
+        (["--skip-competitors"], ()),
+    ],
+)
+def test_competitors_are_chosen_by_name(given: list[str], chosen: tuple[str, ...]) -> None:
+    assert bench_cli.parser().parse_args(given).competitors == chosen
+
+
+@pytest.mark.parametrize("given", ["pagefind", "hugo,jekyll", ",", "none,hugo"])
+def test_an_unknown_competitor_is_refused_with_the_names_to_use(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench_cli.parser().parse_args(["--competitors", given])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "--competitors" in error and "mkdocs, hugo" in error
 
 
 # -- hot-spot fixes the profile asked for keep behaviour ----------------------------------------

@@ -1,7 +1,8 @@
 """``python -m sitegen.bench``: generate a registry, time our build and theirs, print a table.
 
     python -m sitegen.bench [--n 10000] [--providers P] [--versions 3] [--runs 3]
-                            [--skip-competitors] [--json out.json] [--keep DIR]
+                            [--competitors mkdocs,hugo | --skip-competitors]
+                            [--json out.json] [--keep DIR]
 
 Without ``--keep`` everything is written to a temporary folder that is removed afterwards.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.bench.report import commit, machine, render, targets
-from sitegen.bench.runner import Bench, BenchError, Options
+from sitegen.bench.runner import COMPETITORS, Bench, BenchError, Options
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +37,21 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--runs", type=int, default=3, help="runs of each measurement (default 3)")
     p.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    p.add_argument("--skip-competitors", action="store_true", help="do not run MkDocs and Hugo")
+    p.add_argument(
+        "--competitors",
+        type=_competitors,
+        default=COMPETITORS,
+        metavar="NAMES",
+        help="which to run, comma-separated: mkdocs, hugo (with Pagefind), or none "
+        "(default: both); at 10,000 disclosures MkDocs runs out of memory after 17 minutes",
+    )
+    p.add_argument(
+        "--skip-competitors",
+        dest="competitors",
+        action="store_const",
+        const=(),
+        help="run neither (same as --competitors none)",
+    )
     p.add_argument("--competitor-runs", type=int, help="runs of each competitor (default: --runs)")
     p.add_argument(
         "--memory-limit",
@@ -53,6 +68,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _competitors(value: str) -> tuple[str, ...]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if names == ["none"]:
+        return ()
+    unknown = [name for name in names if name not in COMPETITORS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(unknown) or 'nothing'}: name mkdocs, hugo, both (mkdocs,hugo) or none"
+        )
+    return tuple(name for name in COMPETITORS if name in names)  # always in the same order
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.n < 1 or args.versions < 1 or args.runs < 1:
@@ -63,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         versions=args.versions,
         runs=args.runs,
         seed=args.seed,
-        competitors=not args.skip_competitors,
+        competitors=args.competitors,
         competitor_runs=args.competitor_runs,
         memory_limit=int(args.memory_limit * 10**9) or None,
         timeout=args.timeout,

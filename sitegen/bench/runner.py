@@ -30,6 +30,9 @@ from sitegen.bench.sizes import search_sizes, tree_size
 
 Log = Callable[[str], None]
 
+# The tools the benchmark can build the same pages with, as ``--competitors`` names them.
+COMPETITORS = ("mkdocs", "hugo")
+
 
 @dataclass(frozen=True)
 class Options:
@@ -38,7 +41,7 @@ class Options:
     versions: int = 3
     runs: int = 3
     seed: int = 1
-    competitors: bool = True
+    competitors: tuple[str, ...] = COMPETITORS
     competitor_runs: int | None = None  # default: runs
     memory_limit: int | None = 12 * 10**9  # bytes of address space per competitor process
     timeout: float = 3600.0  # per run
@@ -276,8 +279,9 @@ class Bench:
             "ours": self.ours(),
             "competitors": {},
         }
-        if o.competitors:
+        if "mkdocs" in o.competitors:
             report["competitors"]["mkdocs"] = self._guard("mkdocs", self.mkdocs)
+        if "hugo" in o.competitors:
             report["competitors"]["hugo_pagefind"] = self._guard("hugo", self.hugo)
         report["ratios"] = ratios(report)
         return report
