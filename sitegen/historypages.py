@@ -9,7 +9,7 @@ date never changes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,18 +19,10 @@ from sitegen.history import iso, validation_context, version_record
 from sitegen.model import Algorithm
 from sitegen.registry import Disclosure, Event, Registry, Version
 from sitegen.render import Renderer
+from sitegen.urls import NavItem
 
 CHANGES_PER_PAGE = 50
 LATEST_ON_HOME = 6
-
-
-@dataclass(frozen=True)
-class NavItem:
-    """An entry of the main navigation: ``extra_nav``, which the renderer makes into
-    ``page.nav`` for base.html."""
-
-    label: str
-    path: Callable[[str], str]
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,10 @@ import sys
 import unicodedata
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing import get_context
 from operator import add, invert
@@ -60,7 +59,7 @@ from sitegen.memory import release_free_memory
 from sitegen.model import Category, Criterion, Objective, Role
 from sitegen.registry import Disclosure, Registry
 from sitegen.theme import Theme, localize
-from sitegen.urls import Urls, relative
+from sitegen.urls import NavItem, Urls, relative
 from sitegen.workers import cores
 
 FORMAT = 1
@@ -83,16 +82,8 @@ STATUSES = ("filed", "pending", "withdrawn", "deleted")
 FACET_NAMES = ("category", "provider", "status", "role", "opinion")  # URL parameters too
 
 
-@dataclass(frozen=True)
-class NavItem:
-    """A header navigation entry: ``path(lang)`` is the output path, ``label`` a strings key."""
-
-    path: Callable[[str], str]
-    label: str
-
-
 def nav_item(urls: Urls) -> NavItem:
-    return NavItem(urls.search, "nav.search")
+    return NavItem("nav.search", urls.search)
 
 
 def index_path(urls: Urls, lang: str) -> str:

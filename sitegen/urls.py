@@ -11,11 +11,22 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 # Kept as they are in links (with letters and digits); a link made only of these is not quoted.
 _SAFE = "/#?&=.-_~%"
 _UNQUOTED = re.compile(f"[A-Za-z0-9{re.escape(_SAFE)}]*").fullmatch
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry a stage adds to the main navigation (``extra_nav``), which the renderer
+    makes into ``page.nav`` for base.html: ``label`` is a strings key, ``path(lang)`` the
+    page's output path in that language."""
+
+    label: str
+    path: Callable[[str], str]
 
 
 class Urls:
