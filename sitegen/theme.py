@@ -8,12 +8,21 @@ word the portal differently without touching the package.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateError
+import markupsafe
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+)
 from jinja2.bccache import Bucket
 from jinja2.ext import Extension
 from jinja2.lexer import (
@@ -25,6 +34,7 @@ from jinja2.lexer import (
     Token,
     TokenStream,
 )
+from markupsafe import Markup, escape
 
 from sitegen.cache import Cache
 from sitegen.diagnostics import SitegenError
@@ -113,6 +123,49 @@ class FoldedStrings(Extension):
             index += 1
 
 
+# The C function ``markupsafe.escape`` (3.0 and later) wraps: it returns the escaped text as
+# plain ``str``.  An older MarkupSafe's ``escape`` is C throughout, and is used as it is.
+_ESCAPE_TEXT: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+
+
+def _escape_output(value: object) -> str:
+    """What ``markupsafe.escape`` gives, for a template's ``{{ … }}`` only.
+
+    Compiled templates call ``escape`` on every value they output (about 2,000 times for
+    one disclosure's pages), and only to join the result into the page: Jinja2's code
+    generator emits the call nowhere else.  ``escape`` wraps the text in a new ``Markup``
+    through two Python-level ``__html__`` lookups, which is most of its 0.4 us, and copies
+    text that is ``Markup`` already the same way (0.5 us); here they take 0.08 us.  Plain
+    text goes to markupsafe's own escaper, ``Markup`` is safe as it is, and anything else
+    (numbers, a theme's ``__html__`` objects, ``StrictUndefined``, which must still fail)
+    goes through ``escape`` itself.
+    """
+    if type(value) is str and _ESCAPE_TEXT is not None:
+        return _ESCAPE_TEXT(value)
+    if type(value) is Markup:
+        return value
+    return escape(value)
+
+
+class _Template(Template):
+    """A template whose output is escaped by :func:`_escape_output`."""
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: Environment,
+        code: CodeType,
+        globals: MutableMapping[str, Any],
+        uptodate: Callable[[], bool] | None = None,
+    ) -> Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        # The namespace the compiled code runs in, where it looks ``escape`` up.
+        namespace = template.root_render_func.__globals__
+        if namespace.get("escape") is escape:
+            namespace["escape"] = _escape_output
+        return template
+
+
 class Theme:
     def __init__(self, root: Path = DEFAULT_THEME, cache: Cache | None = None) -> None:
         if not (root / "templates").is_dir():
@@ -151,6 +204,7 @@ class Theme:
                 bytecode_cache=stored,
                 extensions=[FoldedStrings],
             )
+            env.template_class = _Template
             env.filters["markdown"] = render_markdown
             folded = {
                 key: self.gettext(key, lang)

@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2 import Environment
+from hypothesis import given
+from hypothesis import strategies as st
+from jinja2 import Environment, UndefinedError
+from markupsafe import Markup, escape
 
 from sitegen.cache import Cache
 from sitegen.diagnostics import Report
 from sitegen.pipeline import CSP, load_registry
 from sitegen.render import Renderer
-from sitegen.theme import DEFAULT_THEME, Theme
+from sitegen.theme import DEFAULT_THEME, Theme, _escape_output
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,3 +142,64 @@ def test_an_edited_string_is_compiled_in_again(theme_dir: Path, tmp_path: Path) 
     assert b">Skip to the text</a>" in page(again, "en")
     assert b">Skip to content</a>" in first["en"]
     assert page(again, "zh") == first["zh"]
+
+
+# -- output escaping ---------------------------------------------------------------------------
+
+
+class _Html:
+    def __html__(self) -> str:
+        return "<i>own</i>"
+
+
+class _Shown:
+    def __str__(self) -> str:
+        return "<b>shown</b> & 'so'"
+
+
+class _Text(str):
+    """Text of another kind than ``str`` and ``Markup``: escaped like any other value."""
+
+
+@given(st.text())
+def test_output_escaping_gives_what_markupsafe_gives_for_any_text(text: str) -> None:
+    assert _escape_output(text) == escape(text)
+    assert _escape_output(Markup(text)) == escape(Markup(text)) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, -3, 2.5, None, True, _Html(), _Shown(), _Text("<a href='x'>&</a>"), ["<a>"], {"k": "<v>"}],
+)
+def test_output_escaping_gives_what_markupsafe_gives_for_other_values(value: object) -> None:
+    assert _escape_output(value) == escape(value)
+
+
+PROBE_ESCAPING = """{% macro bold(x) %}<b>{{ x }}</b>{% endmacro -%}
+{{ text }}|{{ bold(text) }}|{{ markup }}|{{ html }}|{{ shown }}|{{ number }}|{{ text|e }}|\
+{% set kept %}<i>{{ text }}</i>{% endset %}{{ kept }}"""
+
+
+def test_every_template_output_is_escaped_as_markupsafe_escapes(theme_dir: Path) -> None:
+    """The theme's templates escape through ``_escape_output`` (the compiled code's own
+    ``escape`` is replaced), with the bytes markupsafe's ``escape`` gives, on a first load and
+    from stored compiled code; an undefined name still fails."""
+    (theme_dir / "templates" / "escaping.html").write_text(PROBE_ESCAPING, "utf-8")
+    hostile = "<script>alert('x')</script> & \"quoted\" 网信"
+    context = {
+        "text": hostile,
+        "markup": Markup("<em>safe</em>"),
+        "html": _Html(),
+        "shown": _Shown(),
+        "number": 42,
+    }
+    expected = Environment(autoescape=True).from_string(PROBE_ESCAPING).render(context)
+    assert "&lt;script&gt;" in expected and "<script>" not in expected  # the reference escapes
+    cache = Cache.open(theme_dir.parent / "cache")
+    for attempt in ("compiled", "stored"):
+        theme = Theme(theme_dir, cache)
+        template = theme.environment("en").get_template("escaping.html")
+        assert template.root_render_func.__globals__["escape"] is _escape_output, attempt
+        assert theme.render("escaping.html", "en", context) == expected, attempt
+        with pytest.raises(UndefinedError):
+            theme.environment("en").from_string("{{ nowhere }}").render({})
