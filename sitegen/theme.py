@@ -123,9 +123,15 @@ class FoldedStrings(Extension):
             index += 1
 
 
+def _escape_text(text: str) -> str:
+    """Escaped plain text through ``markupsafe.escape``: for a MarkupSafe without the C
+    function below (before 3.0, where ``escape`` is C throughout)."""
+    return str(escape(text))
+
+
 # The C function ``markupsafe.escape`` (3.0 and later) wraps: it returns the escaped text as
-# plain ``str``.  An older MarkupSafe's ``escape`` is C throughout, and is used as it is.
-_ESCAPE_TEXT: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+# plain ``str``.  Chosen once here, not on each of the millions of calls below.
+_ESCAPE_TEXT: Callable[[str], str] = getattr(markupsafe, "_escape_inner", _escape_text)
 
 
 def _escape_output(value: object) -> str:
@@ -140,7 +146,7 @@ def _escape_output(value: object) -> str:
     (numbers, a theme's ``__html__`` objects, ``StrictUndefined``, which must still fail)
     goes through ``escape`` itself.
     """
-    if type(value) is str and _ESCAPE_TEXT is not None:
+    if type(value) is str:
         return _ESCAPE_TEXT(value)
     if type(value) is Markup:
         return value

@@ -16,7 +16,7 @@ from sitegen.cache import Cache
 from sitegen.diagnostics import Report
 from sitegen.pipeline import CSP, load_registry
 from sitegen.render import Renderer
-from sitegen.theme import DEFAULT_THEME, Theme, _escape_output
+from sitegen.theme import DEFAULT_THEME, Theme, _escape_output, _escape_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,6 +165,7 @@ class _Text(str):
 def test_output_escaping_gives_what_markupsafe_gives_for_any_text(text: str) -> None:
     assert _escape_output(text) == escape(text)
     assert _escape_output(Markup(text)) == escape(Markup(text)) == text
+    assert _escape_text(text) == escape(text)  # without MarkupSafe's C function
 
 
 @pytest.mark.parametrize(
