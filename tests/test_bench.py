@@ -8,6 +8,7 @@ that the phase timer adds up.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib.util
 import json
 import os
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 import sitegen.bench.child
 from sitegen.bench import __main__ as bench_cli
+from sitegen.bench import yardstick
 from sitegen.bench.competitors import hugo_binary, mkdocs_available, pagefind_binary
 from sitegen.bench.generate import Synthetic
 from sitegen.bench.pages import MarkdownSite
@@ -122,6 +124,27 @@ def test_competitor_pages_mirror_ours() -> None:
 # -- the timer ----------------------------------------------------------------------------------
 
 
+def test_yardstick_does_the_same_work_each_round_and_grows_with_it() -> None:
+    assert yardstick.workload(2_000) == yardstick.workload(2_000)
+    small = yardstick.measure(repeats=3, size=2_000)
+    large = yardstick.measure(repeats=3, size=40_000)
+    assert all(r > 0 for r in small["rounds_ms"]) and len(small["rounds_ms"]) == 3
+    # Twenty times the work cannot take less time, however noisy the machine.
+    assert large["median_ms"] > small["median_ms"]
+
+
+def test_yardstick_leaves_the_collector_as_it_found_it() -> None:
+    assert gc.isenabled()
+    yardstick.measure(repeats=1, size=100)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        yardstick.measure(repeats=1, size=100)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_phases_are_self_times_that_add_up() -> None:
     def slow_items() -> list[int]:
         time.sleep(0.05)
@@ -216,6 +239,11 @@ def test_small_benchmark_reports_every_field(
         assert search["first_result_gzip"] > 0
     assert report["competitors"] == {}
     assert {row["target"] for row in report["targets"]} >= {"full build", "validate only"}
+    for when in ("before", "after"):
+        measured = report["yardstick"][when]
+        assert len(measured["rounds_ms"]) == yardstick.REPEATS
+        assert min(measured["rounds_ms"]) <= measured["median_ms"] <= max(measured["rounds_ms"])
+    assert re.search(r"yardstick .*: [\d.]+ before the runs, [\d.]+ after", printed)
 
 
 def _competitors_missing() -> str:

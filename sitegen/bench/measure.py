@@ -1,7 +1,8 @@
 """Run one command in a fresh process and measure it: wall clock, peak memory, exit status.
 
 CPU time (user + system, from the same ``wait4``) is reported beside the wall clock because
-a shared machine's load stretches wall-clock times but hardly CPU time.
+a shared machine's load stretches wall-clock times far more than CPU time; a slow moment of
+the host stretches CPU time too, which the yardstick (``sitegen.bench.yardstick``) shows.
 
 Peak memory is reported two ways.  ``maxrss`` is the kernel's exact high-water mark of the
 largest single process in the tree (``wait4``'s ``ru_maxrss``).  ``tree_rss`` is the largest

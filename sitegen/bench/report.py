@@ -122,6 +122,14 @@ def _rss(run: dict[str, Any]) -> str:
     return _size(run.get("peak"))
 
 
+def _yardstick(measured: dict[str, Any]) -> str:
+    before, after = measured["before"]["median_ms"], measured["after"]["median_ms"]
+    return (
+        f"yardstick (the same fixed work, CPU ms; more is a slower moment): {before:.1f} before "
+        f"the runs, {after:.1f} after"
+    )
+
+
 def render(report: dict[str, Any]) -> str:
     params, m = report["params"], report["machine"]
     lines = [
@@ -133,8 +141,10 @@ def render(report: dict[str, Any]) -> str:
         + ("" if report.get("byte_code", True) else "; sitegen could not be byte-compiled"),
         f"generated {report['generate']['files']} files ({_size(report['generate']['bytes'])}) "
         f"in {report['generate']['seconds']:.1f} s",
-        "",
     ]
+    if "yardstick" in report:
+        lines.append(_yardstick(report["yardstick"]))
+    lines.append("")
     ours = report["ours"]
     header = ["ours", "wall", "cpu", "peak RSS", *PHASES, "other"]
     rows = [header]
