@@ -21,7 +21,6 @@ from typing import Any
 
 from sitegen.bench.report import commit, machine, render, targets
 from sitegen.bench.runner import COMPETITORS, Bench, BenchError, Options
-from sitegen.bench.yardstick import measure as yardstick
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,11 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
     }
     started = time.perf_counter()
-    # The same fixed work before and after: how quick this moment of the machine was.
-    before = yardstick()
     try:
         report.update(Bench(options, work, log).run())
-        report["yardstick"] = {"before": before, "after": yardstick()}
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1

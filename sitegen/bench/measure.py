@@ -41,6 +41,9 @@ class Measured:
     stdout: str
     stderr: str
     timed_out: bool = False
+    # CPU milliseconds of the yardstick (sitegen.bench.yardstick) measured just before the
+    # run: how quick the machine was then.  None where it was not measured.
+    yardstick_ms: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from sitegen.bench.generate import Synthetic, provider_count
 from sitegen.bench.measure import Measured, median, run
 from sitegen.bench.repo import SOURCE, change_one, generate
 from sitegen.bench.sizes import search_sizes, tree_size
+from sitegen.bench.yardstick import measure as yardstick
 
 Log = Callable[[str], None]
 
@@ -63,6 +64,10 @@ def summarize(
         "tree_rss": max((m.tree_rss or 0) for m in measured) or None,
     }
     out["peak"] = max(out["maxrss"], out["tree_rss"] or 0)  # what the machine must hold
+    sticks = [m.yardstick_ms for m in measured if m.yardstick_ms is not None]
+    if sticks:
+        out["yardstick_ms"] = median(sticks)
+        out["yardsticks_ms"] = [round(stick, 1) for stick in sticks]
     if reports:
         out["import"] = median([r["import"] for r in reports])
         names = list(dict.fromkeys(name for r in reports for name in r["phases"]))
@@ -100,7 +105,7 @@ class Bench:
         env = {**os.environ, "XDG_CACHE_HOME": str(cache), "SITEGEN_CACHE_DIR": str(cache)}
         env.pop("PYTHONPROFILEIMPORTTIME", None)
         command = [sys.executable, "-m", "sitegen.bench.child", *args]
-        measured = run(command, cwd=self.repo, env=env, timeout=self.options.timeout)
+        measured = _timed(command, cwd=self.repo, env=env, timeout=self.options.timeout)
         try:
             report = json.loads(measured.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):
@@ -185,7 +190,7 @@ class Bench:
         measured = []
         limit = self.options.memory_limit
         for r in range(self.their_runs):
-            m = run(
+            m = _timed(
                 [*command, *fresh(r)], cwd=cwd, timeout=self.options.timeout, memory_limit=limit
             )
             measured.append(m)
@@ -248,6 +253,7 @@ class Bench:
                 a.cpu + b.cpu,
                 "",
                 "",
+                yardstick_ms=a.yardstick_ms,
             )
             for a, b in zip(built, indexed, strict=True)
         ]
@@ -292,6 +298,13 @@ class Bench:
         except (OSError, RuntimeError) as exc:  # a competitor must never stop the benchmark
             self.log(f"  {name}: failed: {exc}")
             return {"available": True, "failed": str(exc)}
+
+
+def _timed(command: list[str], **options: Any) -> Measured:
+    """:func:`run`, with the yardstick measured just before: the runs of one series can fall
+    on quicker and slower moments (a full build's three runs take ten minutes)."""
+    stick = yardstick()["median_ms"]
+    return replace(run(command, **options), yardstick_ms=stick)
 
 
 def _failed(result: dict[str, Any], tool: str, m: Measured) -> dict[str, Any]:
