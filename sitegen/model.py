@@ -39,6 +39,12 @@ def _error(kind: str, message: str, hint: str = "", **ctx: Any) -> PydanticCusto
     return PydanticCustomError(kind, message, {"hint": hint, **ctx})
 
 
+# A list a caller may put in the validation context under this name: each text that lacks one
+# of the site's languages adds its field name, so the translation rule (sitegen.quality)
+# walks a model only when it has one to find.
+PARTIAL_TEXTS = "partial_texts"
+
+
 def _languages(info: ValidationInfo) -> tuple[str, ...]:
     context = info.context or {}
     return tuple(context.get("languages") or DEFAULT_LANGUAGES)
@@ -84,6 +90,10 @@ def _localize(value: Any, info: ValidationInfo) -> Any:
             "every text needs the site's default language; translations may follow",
             lang=languages[0],
         )
+    if len(value) < len(languages):
+        partial = (info.context or {}).get(PARTIAL_TEXTS)
+        if partial is not None:
+            partial.append(info.field_name)
     # Keep the site's language order so output is stable whatever order the file used
     # (pydantic copies the mapping it is given, so one already in order is passed as it is).
     if tuple(value) == languages:

@@ -109,13 +109,24 @@ def informative(text: str, lang: str) -> bool:
     lowered = whole = text.lower()
     # Text without other characters cannot hold the Chinese phrases; the rest keep their order.
     ascii_only = lowered.isascii()
-    if (_ANY_ASCII_PHRASE if ascii_only else _ANY_PHRASE).search(lowered):
+    cjk = lang.split("-")[0] in CJK_LANGUAGES
+    vague = (_ANY_ASCII_PHRASE if ascii_only else _ANY_PHRASE).search(lowered) is not None
+    if vague:
         for phrase in _ASCII_PHRASES if ascii_only else VAGUE_PHRASES:
             lowered = lowered.replace(phrase, " ")
+    elif ascii_only and not cjk:
+        # The usual English text: lowering kept its words, so counting may stop as soon as
+        # both thresholds are passed, which a sentence usually does in its first few words.
+        enough = 0
+        for total, match in enumerate(_WORD.finditer(lowered), 1):
+            enough += match.group() not in _STOPWORDS
+            if total >= MIN_WORDS and enough >= MIN_WORDS // 2:
+                return True
+        return False
     # Most texts hold no vague phrase, and then the count of the text's own letters or words
     # is the one just made (a third of the time here, in every file).  Only for ASCII does
     # lowering keep every word as it was; elsewhere it can split one (U+0130 gains a mark).
-    if lang.split("-")[0] in CJK_LANGUAGES:
+    if cjk:
         letters = _letters(lowered)
         kept = len(letters) - len(_FILLER.findall(letters))
         count = len(letters) if lowered == text else len(_letters(text))
@@ -225,8 +236,11 @@ def check_review(
         )
 
 
-def _algorithm_rules(checker: _Checker, algorithm: Any, languages: list[str]) -> None:
-    """The rules that depend on the file and the languages only."""
+def _algorithm_rules(
+    checker: _Checker, algorithm: Any, languages: list[str], translated: bool | None = None
+) -> None:
+    """The rules that depend on the file and the languages only; ``translated``: every text
+    is known to have every language (None: not known, so the texts are looked at)."""
     a = algorithm
     opt_out = a.user_controls.personalization_opt_out
     if a.category is Category.PERSONALIZED_PUSH and not opt_out.available:
@@ -281,15 +295,19 @@ def _algorithm_rules(checker: _Checker, algorithm: Any, languages: list[str]) ->
             RULE_WEIGHTS,
             key=True,
         )
-    check_translations(algorithm, languages, checker)
+    if not translated:
+        check_translations(algorithm, languages, checker)
 
 
-def file_quality(doc: SourceDoc, model: Any, languages: list[str]) -> list[Finding]:
-    """The warnings of one validated file that do not depend on today or on other files."""
+def file_quality(
+    doc: SourceDoc, model: Any, languages: list[str], translated: bool | None = None
+) -> list[Finding]:
+    """The warnings of one validated file that do not depend on today or on other files;
+    ``translated`` as for :func:`_algorithm_rules`."""
     scratch = Report()
     checker = _Checker(doc, scratch)
     if doc.kind is Kind.ALGORITHM:
-        _algorithm_rules(checker, model, languages)
+        _algorithm_rules(checker, model, languages, translated)
     else:
         check_translations(model, languages, checker)
     return findings(scratch)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from conftest import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from sitegen.diagnostics import Diagnostic, Severity
+from sitegen.load import Kind, SourceDoc
+from sitegen.model import DEFAULT_FILING_PATTERN
 from sitegen.pipeline import check
 from sitegen.quality import (
     _CJK_FILLER,
@@ -27,6 +32,7 @@ from sitegen.quality import (
     _texts,
     informative,
 )
+from sitegen.validate import MODELS, check_file, field_path
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -287,6 +293,39 @@ _TEXTS = st.lists(st.one_of(_PHRASE_PIECES, st.text(max_size=8)), max_size=14).m
 @settings(max_examples=1500, deadline=None)
 def test_informative_agrees_with_the_character_by_character_rule(text: str, lang: str) -> None:
     assert informative(text, lang) == _informative_by_character(text, lang)
+
+
+def _translation_warnings(raw: bytes) -> list[str]:
+    doc = SourceDoc("a/x.yaml", Kind.ALGORITHM, "a", "x", digest="d", raw=raw)
+    context = {"languages": ["zh", "en"], "filing_pattern": DEFAULT_FILING_PATTERN}
+    check = check_file(doc, context)
+    assert check.model is not None, check.problems
+    return [field for _, _, _, field, message, _, _ in check.quality if "translation" in message]
+
+
+def test_each_text_without_its_english_is_warned_about_where_it_is() -> None:
+    """Validation notes a text that lacks a language, so the rule looks only then: with the
+    English of any one text of a real disclosure taken out, the warning names that text."""
+    sample = Path(__file__).parents[1] / "disclosures/haibei-mall/product-recommendation.yaml"
+    data = yaml.safe_load(sample.read_text("utf-8"))
+    data["id"] = "x"
+
+    def dump(value: Any) -> bytes:
+        return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode()
+
+    assert _translation_warnings(dump(data)) == []
+    context = {"languages": ["zh", "en"], "filing_pattern": DEFAULT_FILING_PATTERN}
+    model = MODELS[Kind.ALGORITHM].model_validate(data, context=context)
+    paths = [loc for loc, _ in _texts(model, ())]
+    assert len(paths) > 20
+    for loc in paths:
+        changed = copy.deepcopy(data)
+        parent = changed
+        for step in loc[:-1]:
+            parent = parent[step]
+        text = parent[loc[-1]]
+        parent[loc[-1]] = {"zh": text["zh"]} if isinstance(text, dict) else text
+        assert _translation_warnings(dump(changed)) == [field_path(loc)], loc
 
 
 def test_the_translation_rule_sees_every_text_and_nothing_else() -> None:
