@@ -323,8 +323,7 @@ def test_each_text_without_its_english_is_warned_about_where_it_is() -> None:
         parent = changed
         for step in loc[:-1]:
             parent = parent[step]
-        text = parent[loc[-1]]
-        parent[loc[-1]] = {"zh": text["zh"]} if isinstance(text, dict) else text
+        parent[loc[-1]] = {"zh": parent[loc[-1]]["zh"]}
         assert _translation_warnings(dump(changed)) == [field_path(loc)], loc
 
 

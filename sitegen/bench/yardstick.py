@@ -1,10 +1,11 @@
-"""A fixed workload, timed before and after the runs: how quick the machine was at the time.
+"""A fixed workload, timed before each measured run: how quick the machine was at the time.
 
 On a shared machine the same code's times move by a fifth or more from one hour to the next,
-CPU time included (other guests on the host, frequency scaling).  A benchmark run records
-the CPU time of one unchanging piece of work beside its own figures, so two runs made at
-different moments can be told apart: if the yardstick took a fifth longer, so will the
-build, whatever the code did.
+CPU time included (other guests on the host, frequency scaling).  The benchmark records the
+CPU time of one unchanging piece of work beside each run's figures, so runs made at
+different moments can be told apart: a run whose yardstick took much longer fell on a
+slower moment, whatever the code did.  The yardstick moves from second to second too, so it
+places a run; it does not correct its figures.
 
 The work is plain Python of the kind the pipeline does (building strings, dictionaries,
 regular-expression scans, sorting), with nothing from this package, so that a change to
