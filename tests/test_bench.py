@@ -128,9 +128,8 @@ def test_yardstick_does_the_same_work_each_round_and_grows_with_it() -> None:
     assert yardstick.workload(2_000) == yardstick.workload(2_000)
     small = yardstick.measure(repeats=3, size=2_000)
     large = yardstick.measure(repeats=3, size=40_000)
-    assert all(r > 0 for r in small["rounds_ms"]) and len(small["rounds_ms"]) == 3
     # Twenty times the work takes longer, even on a noisy machine.
-    assert large["median_ms"] > small["median_ms"]
+    assert 0 < small < large
 
 
 def test_yardstick_leaves_the_collector_as_it_found_it() -> None:

@@ -303,7 +303,7 @@ class Bench:
 def _timed(command: list[str], **options: Any) -> Measured:
     """:func:`run`, with the yardstick measured just before: the runs of one series can fall
     on quicker and slower moments (a full build's three runs take ten minutes)."""
-    stick = yardstick()["median_ms"]
+    stick = yardstick()
     return replace(run(command, **options), yardstick_ms=stick)
 
 

@@ -18,7 +18,6 @@ import gc
 import re
 import statistics
 import time
-from typing import Any
 
 REPEATS = 9
 _SIZE = 20_000
@@ -38,8 +37,8 @@ def workload(size: int = _SIZE) -> int:
     return len(counts) + len(ordered) + len(ordered[-1])
 
 
-def measure(repeats: int = REPEATS, size: int = _SIZE) -> dict[str, Any]:
-    """CPU milliseconds of ``repeats`` rounds: the median and every round.
+def measure(repeats: int = REPEATS, size: int = _SIZE) -> float:
+    """The median CPU milliseconds of ``repeats`` rounds.
 
     The cyclic collector is paused meanwhile: when its passes fall depends on what the
     process allocated before, which made rounds differ by half (and the pipeline pauses it
@@ -57,4 +56,4 @@ def measure(repeats: int = REPEATS, size: int = _SIZE) -> dict[str, Any]:
     finally:
         if collecting:
             gc.enable()
-    return {"median_ms": statistics.median(rounds), "rounds_ms": [round(r, 2) for r in rounds]}
+    return statistics.median(rounds)
